@@ -1,0 +1,158 @@
+"""The agent config: which endpoints the agent declares (method, path, example JSON body) and the
+time budgets. From a TOML file (`--agent-config`) or the `--endpoint`/`--json` shorthand.
+
+A bad config is refused before any container starts, naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# RFC 9110 token: what an HTTP method may be made of.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+DEFAULT_BODY = {"message": "hello", "thread_id": "conformance"}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message says where and what was expected."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    json: Any = None  # the example request body; None: no body
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def body_bytes(self) -> bytes | None:
+        return None if self.json is None else json.dumps(self.json).encode()
+
+
+@dataclass(frozen=True)
+class Budgets:
+    startup_s: float = 30.0
+    request_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    endpoints: tuple[Endpoint, ...] = (Endpoint("POST", "/chat", DEFAULT_BODY),)
+    budgets: Budgets = field(default_factory=Budgets)
+    source: str = "default"  # where it came from, for the report
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
+            "budgets": {"startup_s": self.budgets.startup_s, "request_s": self.budgets.request_s},
+        }
+
+
+def _endpoint(where: str, method: Any, path: Any, body: Any) -> Endpoint:
+    if not isinstance(method, str) or not _TOKEN.match(method):
+        raise ConfigError(f'{where}.method: expected an HTTP method such as "POST", got {method!r}')
+    if not isinstance(path, str) or not path.startswith("/") or any(c.isspace() for c in path):
+        raise ConfigError(f'{where}.path: expected a path starting with "/" such as "/chat", got {path!r}')
+    return Endpoint(method.upper(), path, body)
+
+
+def _budget(where: str, table: dict[str, Any], key: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{where}.{key}: expected a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
+    """Validate a parsed TOML document; every error names `source` and the offending key."""
+    unknown = set(data) - {"endpoints", "budgets"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]] and [budgets]")
+    raw_endpoints = data.get("endpoints")
+    if raw_endpoints is None:
+        endpoints = AgentConfig().endpoints
+    elif not isinstance(raw_endpoints, list) or not raw_endpoints:
+        raise ConfigError(f"{source}: endpoints: expected one or more [[endpoints]] tables")
+    else:
+        endpoints_list = []
+        for i, table in enumerate(raw_endpoints):
+            where = f"{source}: endpoints[{i}]"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where}: expected a table with method, path and json")
+            extra = set(table) - {"method", "path", "json"}
+            if extra:
+                raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected method, path, json")
+            for key in ("method", "path"):
+                if key not in table:
+                    raise ConfigError(f"{where}.{key}: missing")
+            endpoints_list.append(_endpoint(where, table["method"], table["path"], table.get("json")))
+        endpoints = tuple(endpoints_list)
+    labels = [e.label for e in endpoints]
+    duplicate = next((label for label in labels if labels.count(label) > 1), None)
+    if duplicate:
+        raise ConfigError(f"{source}: endpoints: {duplicate} is declared twice")
+    table = data.get("budgets", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: budgets: expected a [budgets] table")
+    extra = set(table) - {"startup_s", "request_s"}
+    if extra:
+        raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected startup_s, request_s")
+    budgets = Budgets(
+        startup_s=_budget(f"{source}: budgets", table, "startup_s", Budgets.startup_s),
+        request_s=_budget(f"{source}: budgets", table, "request_s", Budgets.request_s),
+    )
+    return AgentConfig(endpoints, budgets, source)
+
+
+def load_config_file(path: str | Path) -> AgentConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read agent config: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def config_from_shorthand(endpoints: list[str], bodies: list[str]) -> AgentConfig:
+    """`--endpoint "POST /chat"` (repeatable) with `--json '{…}'`: one --json for all endpoints,
+    or one per --endpoint in the same order."""
+    if not endpoints:
+        raise ConfigError("--json needs --endpoint: say which endpoint the body is for")
+    if bodies and len(bodies) not in (1, len(endpoints)):
+        raise ConfigError(
+            f"--json given {len(bodies)} times for {len(endpoints)} --endpoint: give one for all or one each"
+        )
+    parsed = []
+    for i, text in enumerate(bodies):
+        try:
+            parsed.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--json #{i + 1}: not valid JSON ({exc.msg} at char {exc.pos}): {text[:80]!r}") from None
+    result = []
+    for i, spec in enumerate(endpoints):
+        method, _, path = spec.strip().partition(" ")
+        body = parsed[i] if len(parsed) == len(endpoints) else (parsed[0] if parsed else None)
+        result.append(_endpoint(f"--endpoint {spec!r}", method, path.strip(), body))
+    return parse_config({"endpoints": [e.__dict__ for e in result]}, "command line")
+
+
+def resolve_config(config_file: str | None, endpoints: list[str], bodies: list[str]) -> AgentConfig:
+    if config_file and (endpoints or bodies):
+        raise ConfigError("use either --agent-config or --endpoint/--json, not both")
+    if config_file:
+        return load_config_file(config_file)
+    if endpoints or bodies:
+        return config_from_shorthand(endpoints, bodies)
+    return AgentConfig()

@@ -1,0 +1,128 @@
+"""The sample agents: discovery, their expected verdicts, and building them offline.
+
+Each sample is a folder under `sample_agents/` with a Dockerfile and an `expected.toml`:
+
+    verdict = "fail"                 # the verdict the suite must give
+    fail = ["READY-200"]             # exactly the IDs that must fail
+    error = ["READY-JSON"]           # exactly the IDs that must be `error`; "runtime" = every
+                                     # requirement that needs a running container (minus `fail`)
+
+and optionally an `agent.toml` (the agent config the suite runs it with).
+
+    python -m conformance.samples build [NAME …]   # base image, wheelhouse, then the samples
+    python -m conformance.samples list
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from . import localbase, requirements
+from .engine import InfrastructureError, connect
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = REPO_ROOT / "sample_agents"
+WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"
+TAG_PREFIX = "agent-conformance/sample-"
+
+
+@dataclass(frozen=True)
+class Expected:
+    verdict: str
+    fail: frozenset[str]
+    error: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # "reference", "broken/ready-redirect", …
+    path: Path
+    expected: Expected
+
+    @property
+    def tag(self) -> str:
+        return TAG_PREFIX + self.name.replace("/", "-") + ":latest"
+
+    @property
+    def agent_config(self) -> Path | None:
+        path = self.path / "agent.toml"
+        return path if path.exists() else None
+
+
+def load_expected(path: Path) -> Expected:
+    data = tomllib.loads(path.read_text())
+    fail = frozenset(data.get("fail", []))
+    raw_error = data.get("error", [])
+    error = frozenset(requirements.RUNTIME_IDS) - fail if raw_error == "runtime" else frozenset(raw_error)
+    unknown = (fail | error) - set(requirements.IDS)
+    if unknown:
+        raise ValueError(f"{path}: unknown requirement IDs {sorted(unknown)}")
+    if data.get("verdict") not in ("pass", "fail"):
+        raise ValueError(f"{path}: verdict must be \"pass\" or \"fail\"")
+    return Expected(data["verdict"], fail, error)
+
+
+def discover(root: Path = SAMPLES_DIR) -> list[Sample]:
+    samples = []
+    for expected in sorted(root.rglob("expected.toml")):
+        folder = expected.parent
+        if (folder / "Dockerfile").exists():
+            samples.append(Sample(folder.relative_to(root).as_posix(), folder, load_expected(expected)))
+    return samples
+
+
+def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str) -> str:
+    """Build one sample with the legacy builder (no BuildKit needed); returns the image ID."""
+    try:
+        image, _ = client.images.build(
+            path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
+            buildargs={"BASE": base, "UV_IMAGE": uv_image},
+        )
+    except docker.errors.BuildError as exc:
+        tail = "".join(str(x.get("stream", x.get("error", ""))) for x in list(exc.build_log)[-15:])
+        raise InfrastructureError(f"building sample {sample.name} failed: {exc.msg}\n{tail}") from None
+    return image.id
+
+
+def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=print) -> list[Sample]:
+    client = connect()
+    base = localbase.ensure_base(client, root, WHEELHOUSE)
+    uv_image = localbase.ensure_uv_image(client, WHEELHOUSE)
+    chosen = [s for s in discover(root) if not names or s.name in names]
+    missing = set(names or []) - {s.name for s in chosen}
+    if missing:
+        raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m conformance.samples list`")
+    for sample in chosen:
+        build(client, sample, base, uv_image)
+        log(f"built {sample.tag}")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance.samples", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    build_cmd = sub.add_parser("build", help="build the base image, the wheelhouse and the sample agents")
+    build_cmd.add_argument("names", nargs="*", help="sample names (default: all)")
+    sub.add_parser("list", help="list the samples and their expected failing IDs")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            build_all(args.names, log=lambda m: print(m, file=sys.stderr))
+        else:
+            for s in discover():
+                print(f"{s.name:40} {s.tag:60} {s.expected.verdict:4}  fail: {', '.join(sorted(s.expected.fail)) or '-'}")
+    except InfrastructureError as exc:
+        print(f"samples: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Fixtures of the conformance suite. Checks that only read share one candidate per session (per
+xdist worker); checks that restart or signal start their own with `start_candidate`."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.candidate import PLATFORM_PROFILE, Candidate, Profile
+from conformance.engine import connect
+from conformance.image import inspect_image
+from conformance.plugin import EVIDENCE, STATE
+
+
+@pytest.fixture(scope="session")
+def run(pytestconfig):
+    return pytestconfig.stash[STATE]
+
+
+@pytest.fixture(scope="session")
+def agent_config(run):
+    return run.config
+
+
+@pytest.fixture(scope="session")
+def budgets(agent_config):
+    return agent_config.budgets
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = connect()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def image_info(run, docker_client):
+    # The controller inspected it already; an xdist worker reads it itself.
+    return run.image or inspect_image(docker_client, run.image_ref)
+
+
+@pytest.fixture(scope="session")
+def candidate(run, docker_client, image_info, budgets):
+    """The shared candidate, started as the platform starts it and waited on until ready (or
+    until its failure is certain: `candidate.startup` says how the wait ended)."""
+    shared = Candidate(docker_client, image_info, run.run_id, PLATFORM_PROFILE, owner=run.owner)
+    try:
+        shared.start()
+        shared.wait_ready(budgets.startup_s)
+        yield shared
+    finally:
+        shared.remove()
+
+
+@pytest.fixture(scope="session")
+def http(candidate, budgets):
+    """An HTTP client on the shared candidate; the check errors with the root cause if the
+    candidate does not serve HTTP on 8080."""
+    candidate.require_serving()
+    with candidate.client_http(budgets.request_s) as client:
+        yield client
+
+
+@pytest.fixture
+def start_candidate(run, docker_client, image_info):
+    """Factory for a candidate of the check's own (restarted, signalled, other constraints)."""
+    made: list[Candidate] = []
+
+    def start(profile: Profile = PLATFORM_PROFILE) -> Candidate:
+        new = Candidate(docker_client, image_info, run.run_id, profile, owner=run.owner)
+        made.append(new)
+        return new.start()
+
+    yield start
+    for each in made:
+        each.remove()
+
+
+@pytest.fixture
+def evidence(request) -> list[str]:
+    """Lines a check records as it goes; they become the requirement's evidence (pass or fail)."""
+    lines: list[str] = []
+    request.node.stash[EVIDENCE] = lines
+    return lines
