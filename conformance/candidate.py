@@ -116,8 +116,9 @@ class Startup:
             return f"not ready {self.elapsed_s:.0f} s after start (budget {self.budget_s:g} s); last: {last}; the container {listening}"
         return "ready"
 
-    def evidence(self) -> list[str]:
-        lines = [self.cause(), f"sockets: {sockets.describe(self.listeners)}"]
+    def details(self) -> list[str]:
+        """Evidence beside the cause: the sockets and the log tail."""
+        lines = [f"sockets: the container {sockets.describe(self.listeners)}"]
         if self.log_tail:
             lines.append(f"log tail ({len(self.log_tail)} lines):")
             lines += [f"  | {line}" for line in self.log_tail]
@@ -258,9 +259,9 @@ class Candidate:
         """Poll `GET /ready` until 200, watching the container and its sockets. Ends early when the
         outcome is already certain: the container exited, /ready answers a status that is not
         "not yet" (e.g. a redirect), the server listens on loopback only, or /ready answers on
-        another port. Past the budget it keeps waiting up to `hard_cap_s` (default 2× budget) so a
+        another port. Past the budget it keeps waiting up to `hard_cap_s` (2× budget, at least +30 s) so a
         slow agent still gets every other check."""
-        hard_cap_s = hard_cap_s if hard_cap_s is not None else 2 * budget_s
+        hard_cap_s = hard_cap_s if hard_cap_s is not None else max(2 * budget_s, budget_s + 30)
         deadline = self.started_at + hard_cap_s
         last: exchange.Exchange | None = None
         listeners: list[sockets.Listener] | None = None
@@ -338,20 +339,27 @@ class Candidate:
 
 
 # -- cleanup by label ----------------------------------------------------------------------------
+def _labelled(client: docker.DockerClient, label_filters: list[str]) -> tuple[list[dict], list[dict]]:
+    # Low-level listings: the high-level ones inspect each object and race with concurrent removals.
+    containers = client.api.containers(all=True, filters={"label": label_filters})
+    volumes = client.api.volumes(filters={"label": label_filters}).get("Volumes") or []
+    return containers, volumes
+
+
 def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int:
     """Remove every container and volume carrying these labels; returns the number of containers."""
-    label_filters = [f"{k}={v}" for k, v in filters.items()]
     removed = 0
     try:
-        for container in client.containers.list(all=True, filters={"label": label_filters}):
+        containers, volumes = _labelled(client, [f"{k}={v}" for k, v in filters.items()])
+        for container in containers:
             try:
-                container.remove(force=True, v=True)
+                client.api.remove_container(container["Id"], force=True, v=True)
                 removed += 1
             except docker.errors.NotFound:
                 pass
-        for volume in client.volumes.list(filters={"label": label_filters}):
+        for volume in volumes:
             try:
-                volume.remove(force=True)
+                client.api.remove_volume(volume["Name"], force=True)
             except docker.errors.NotFound:
                 pass
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
@@ -362,11 +370,11 @@ def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int
 def reap_orphans(client: docker.DockerClient) -> int:
     """Remove what runs on this host left behind when they were killed (their owner PID is gone)."""
     host = socket.gethostname()
-    owners = set()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owners.add(container.labels.get(LABEL_OWNER, ""))
-    for volume in client.volumes.list(filters={"label": LABEL}):
-        owners.add((volume.attrs.get("Labels") or {}).get(LABEL_OWNER, ""))
+    try:
+        containers, volumes = _labelled(client, [LABEL])
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise InfrastructureError(f"could not list the suite's containers: {first_line(exc)}") from None
+    owners = {(item.get("Labels") or {}).get(LABEL_OWNER, "") for item in containers + volumes}
     removed = 0
     for owner in owners:
         owner_host, _, pid = owner.rpartition(":")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .curl import curl_command
+from .curl import USER_BASE_URL, curl_command
 
 _SHOWN_BODY_BYTES = 300
 _SHOWN_HEADERS = ("content-type", "content-length", "location", "transfer-encoding")
@@ -25,10 +25,14 @@ class Exchange:
     body: bytes = b""
     elapsed_s: float = 0.0
     error: str = ""  # why there is no answer: "connection refused", "timed out after 10 s", …
+    origin: str = ""  # the candidate's ephemeral http://127.0.0.1:PORT, shown as the user's :8080
 
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
+
+    def _shown(self, value: str) -> str:
+        return value.replace(self.origin, USER_BASE_URL) if self.origin else value
 
     @property
     def content_type(self) -> str | None:
@@ -43,7 +47,7 @@ class Exchange:
         """`GET /ready → 307 (Location: /ready/) in 3 ms` style one-liner."""
         if self.status is None:
             return f"{self.method} {self.target} → no answer: {self.error}"
-        shown = ", ".join(f"{k}: {v}" for k, v in self.headers if k.lower() in _SHOWN_HEADERS)
+        shown = ", ".join(f"{k}: {self._shown(v)}" for k, v in self.headers if k.lower() in _SHOWN_HEADERS)
         return f"{self.method} {self.target} → {self.status} ({shown or 'no Content-Type'}) in {self.elapsed_s * 1000:.0f} ms"
 
     def evidence(self) -> list[str]:
@@ -52,7 +56,7 @@ class Exchange:
             lines.append(f"received: nothing — {self.error}")
             return lines
         lines.append(f"received: HTTP {self.status} in {self.elapsed_s * 1000:.0f} ms")
-        lines += [f"  {k}: {v}" for k, v in self.headers]
+        lines += [f"  {k}: {self._shown(v)}" for k, v in self.headers]
         body = self.body[:_SHOWN_BODY_BYTES]
         more = f" … ({len(self.body)} bytes)" if len(self.body) > _SHOWN_BODY_BYTES else ""
         lines.append(f"  body: {body!r}{more}")
@@ -80,6 +84,7 @@ def request(
     max_body_bytes: int = 1 << 20,
 ) -> Exchange:
     """Send one request; never raises for transport errors (they become `Exchange.error`)."""
+    origin = str(client.base_url).rstrip("/")
     sent_headers = tuple((headers or {}).items())
     if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
         sent_headers += (("Content-Type", "application/json"),)
@@ -95,11 +100,11 @@ def request(
                     break
             return Exchange(
                 method, target, sent_headers, body, response.status_code,
-                tuple(response.headers.multi_items()), bytes(received), time.monotonic() - started,
+                tuple(response.headers.multi_items()), bytes(received), time.monotonic() - started, origin=origin,
             )
     except httpx.HTTPError as exc:
         return Exchange(method, target, sent_headers, body, None, elapsed_s=time.monotonic() - started,
-                        error=describe_error(exc, timeout_s))
+                        error=describe_error(exc, timeout_s), origin=origin)
 
 
 def make_client(base_url: str, timeout_s: float) -> httpx.Client:

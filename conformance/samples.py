@@ -5,7 +5,8 @@ Each sample is a folder under `sample_agents/` with a Dockerfile and an `expecte
     verdict = "fail"                 # the verdict the suite must give
     fail = ["READY-200"]             # exactly the IDs that must fail
     error = ["READY-JSON"]           # exactly the IDs that must be `error`; "runtime" = every
-                                     # requirement that needs a running container (minus `fail`)
+                                     # requirement that needs a running container (minus the others)
+    pass = ["LISTEN-PORT-8080"]      # optional: IDs that must pass
 
 and optionally an `agent.toml` (the agent config the suite runs it with).
 
@@ -16,6 +17,7 @@ and optionally an `agent.toml` (the agent config the suite runs it with).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT / "sample_agents"
 WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"
 TAG_PREFIX = "agent-conformance/sample-"
+REFERENCE_TAG = TAG_PREFIX + "reference:latest"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Expected:
     verdict: str
     fail: frozenset[str]
     error: frozenset[str]
+    passes: frozenset[str] = frozenset()  # IDs that must pass (optional)
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,15 @@ class Sample:
 def load_expected(path: Path) -> Expected:
     data = tomllib.loads(path.read_text())
     fail = frozenset(data.get("fail", []))
+    passes = frozenset(data.get("pass", []))
     raw_error = data.get("error", [])
-    error = frozenset(requirements.RUNTIME_IDS) - fail if raw_error == "runtime" else frozenset(raw_error)
-    unknown = (fail | error) - set(requirements.IDS)
+    error = frozenset(requirements.RUNTIME_IDS) - fail - passes if raw_error == "runtime" else frozenset(raw_error)
+    unknown = (fail | error | passes) - set(requirements.IDS)
     if unknown:
         raise ValueError(f"{path}: unknown requirement IDs {sorted(unknown)}")
     if data.get("verdict") not in ("pass", "fail"):
         raise ValueError(f"{path}: verdict must be \"pass\" or \"fail\"")
-    return Expected(data["verdict"], fail, error)
+    return Expected(data["verdict"], fail, error, passes)
 
 
 def discover(root: Path = SAMPLES_DIR) -> list[Sample]:
@@ -78,12 +83,19 @@ def discover(root: Path = SAMPLES_DIR) -> list[Sample]:
     return samples
 
 
+def _final_stage_platform(dockerfile: str) -> str | None:
+    """`FROM --platform=X` of the last stage: BuildKit builds for X; the legacy builder needs it said."""
+    stages = re.findall(r"^FROM\s+(?:--platform=(\S+)\s+)?\S+", dockerfile, re.M | re.I)
+    return stages[-1] or None if stages else None
+
+
 def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str) -> str:
     """Build one sample with the legacy builder (no BuildKit needed); returns the image ID."""
     try:
         image, _ = client.images.build(
             path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
-            buildargs={"BASE": base, "UV_IMAGE": uv_image},
+            buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG},
+            platform=_final_stage_platform((sample.path / "Dockerfile").read_text()),
         )
     except docker.errors.BuildError as exc:
         tail = "".join(str(x.get("stream", x.get("error", ""))) for x in list(exc.build_log)[-15:])
@@ -95,7 +107,8 @@ def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=prin
     client = connect()
     base = localbase.ensure_base(client, root, WHEELHOUSE)
     uv_image = localbase.ensure_uv_image(client, WHEELHOUSE)
-    chosen = [s for s in discover(root) if not names or s.name in names]
+    # The broken samples are built FROM the reference image: it goes first.
+    chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: s.name != "reference")
     missing = set(names or []) - {s.name for s in chosen}
     if missing:
         raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m conformance.samples list`")

@@ -16,7 +16,7 @@ from conformance.outcome import fail
 def test_serves_http_on_port_8080(candidate, evidence):
     startup = candidate.startup
     if startup.blame == "LISTEN-PORT-8080":
-        fail(startup.cause(), startup.evidence())
+        fail(startup.cause(), startup.details())
     evidence.append(f"the container {sockets.describe(startup.listeners)}")
     if startup.state == "loopback-only":
         evidence.append("port 8080 is right; the interface is not (see LISTEN-ALL-INTERFACES)")
@@ -29,7 +29,7 @@ def test_serves_http_on_port_8080(candidate, evidence):
 def test_accepts_connections_on_the_container_address(candidate, evidence):
     startup = candidate.startup
     if startup.blame == "LISTEN-ALL-INTERFACES":
-        fail(startup.cause(), startup.evidence() + ["the platform connects to the pod's address, never to 127.0.0.1"])
+        fail(startup.cause(), startup.details() + ["the platform connects to the pod's address, never to 127.0.0.1"])
     candidate.require_serving()
     address = candidate.ip_address()
     evidence.append(f"the container {sockets.describe(startup.listeners)}")

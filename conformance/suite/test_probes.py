@@ -43,10 +43,10 @@ def test_ready_within_startup_budget(candidate, budgets, evidence):
                         f"(budget {budgets.startup_s:g} s)")
         if startup.ready_s > budgets.startup_s:
             fail(f"ready only {startup.ready_s:.1f} s after start; the budget is {budgets.startup_s:g} s",
-                 startup.evidence())
+                 startup.details())
         return
     if startup.blame == "STARTUP-TIME":
-        fail(startup.cause(), startup.evidence())
+        fail(startup.cause(), startup.details())
     raise CandidateUnavailable(f"no time to ready can be measured: {startup.cause()} (see {startup.blame})")
 
 

@@ -81,6 +81,15 @@ async def health():
     return {"status": "ok"}
 
 
-if __name__ == "__main__":
+def drop_route(path: str) -> None:
+    """For the broken samples built on this agent: remove one route to redefine it."""
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != path]
+
+
+def serve() -> None:
     # The platform sets PORT=8080; the contract says 8080 whatever it holds.
     uvicorn.run(app, host="0.0.0.0", port=8080, timeout_graceful_shutdown=5)
+
+
+if __name__ == "__main__":
+    serve()

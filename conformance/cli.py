@@ -1,0 +1,83 @@
+"""`agent-conformance IMAGE [options]`: the conformance suite as a command.
+
+Exit status: 0 verdict pass, 1 verdict fail, 2 usage or infrastructure error (no Docker daemon,
+image not found, bad agent config, run interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pytest
+
+from . import __version__
+from .plugin import SUITE_DIR
+from .requirements import CATALOGUE
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent-conformance",
+        description="Start an agent image as OCI Generative AI Hosted Deployments would and check it against "
+        "the platform's runtime contract, requirement by requirement.",
+        epilog="Arguments after `--` go to pytest (e.g. `-- -n 2 -k READY`). "
+        "Exit status: 0 verdict pass, 1 verdict fail, 2 usage or infrastructure error.",
+    )
+    parser.add_argument("image", nargs="?", help="local image reference, e.g. myagent:v1 (never pulled)")
+    parser.add_argument("--agent-config", metavar="FILE", help="agent config (TOML): [[endpoints]] and [budgets]")
+    parser.add_argument("--endpoint", action="append", default=[], metavar='"METHOD /path"',
+                        help='a declared endpoint (repeatable; default "POST /chat")')
+    parser.add_argument("--json", action="append", default=[], metavar="BODY",
+                        help="example JSON body for --endpoint (once for all, or once per --endpoint)")
+    parser.add_argument("--report-json", metavar="FILE", help="write the report as JSON")
+    parser.add_argument("--report-md", metavar="FILE", help="write the report as Markdown")
+    parser.add_argument("--list-requirements", action="store_true", help="print the requirement catalogue and exit")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the verdict table")
+    parser.add_argument("--version", action="version", version=f"agent-conformance {__version__}")
+    return parser
+
+
+def list_requirements() -> str:
+    width = max(len(r.id) for r in CATALOGUE)
+    return "\n".join(f"{r.id:<{width}}  {r.level:<6}  {r.title}" for r in CATALOGUE)
+
+
+def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
+    argv = [str(SUITE_DIR), f"--image={args.image}", "-p", "no:cacheprovider", f"--rootdir={SUITE_DIR}",
+            "-c", str(SUITE_DIR / "pytest.ini")]
+    if args.agent_config:
+        argv.append(f"--agent-config={args.agent_config}")
+    argv += [f"--endpoint={e}" for e in args.endpoint] + [f"--json={j}" for j in args.json]
+    if args.report_json:
+        argv.append(f"--report-json={args.report_json}")
+    if args.report_md:
+        argv.append(f"--report-md={args.report_md}")
+    argv += ["-q", "--no-header", "-rN", "--tb=no"] if args.quiet else ["-rfE", "--tb=short"]
+    return argv + extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, extra = argv[:split], argv[split + 1 :]
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list_requirements:
+        print(list_requirements())
+        return EXIT_PASS
+    if not args.image:
+        parser.print_usage(sys.stderr)
+        print("agent-conformance: error: give the image to check, e.g. `agent-conformance myagent:v1`", file=sys.stderr)
+        return EXIT_ERROR
+    # A bad agent config is refused by the plugin before any container starts (exit 2, report written).
+    code = pytest.main(pytest_args(args, extra))
+    return {pytest.ExitCode.OK: EXIT_PASS, pytest.ExitCode.TESTS_FAILED: EXIT_FAIL}.get(code, EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

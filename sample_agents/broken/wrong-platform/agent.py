@@ -1,0 +1,1 @@
+print("this image is never started: it is built for linux/arm64")

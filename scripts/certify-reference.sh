@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up, build the bundled reference agent, run the conformance suite on it and print the verdict.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+mkdir -p reports
+exec .venv/bin/agent-conformance agent-conformance/sample-reference:latest \
+  --report-json reports/reference.json --report-md reports/reference.md "$@"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Everything the suite and its tests need, idempotent: a virtualenv with the package, a Docker
+# daemon that answers, and the sample agents built offline (local base image + wheelhouse).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+PYTHON=${PYTHON:-python3}
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { say "Python 3.11+ is needed (found $("$PYTHON" --version 2>&1))"; exit 2; }
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import conformance, xdist' 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
+  say "installing the suite into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e . && touch .venv/.installed
+fi
+
+apt_install() {
+  command -v apt-get >/dev/null || { say "$1 is missing and apt-get is not available: install $1"; exit 2; }
+  say "installing $1 from Debian's packages"
+  as_root apt-get install -y -q "$1" >/dev/null 2>&1 || { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q "$1" >/dev/null; }
+}
+
+if ! docker info >/dev/null 2>&1; then
+  command -v dockerd >/dev/null || apt_install docker.io
+  say "starting dockerd"
+  as_root sh -c 'nohup dockerd >/tmp/agent-conformance-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { say "the Docker daemon did not answer within 60 s; see /tmp/agent-conformance-dockerd.log"; exit 2; }
+fi
+
+if ! docker image inspect agent-conformance/debian-python:bookworm >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null || apt_install debootstrap
+fi
+
+say "building the sample agents (cached after the first time)"
+.venv/bin/python -m conformance.samples build

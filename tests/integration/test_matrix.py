@@ -1,0 +1,57 @@
+"""Every sample agent gets exactly the verdict its expected.toml names: the conformant ones pass
+every implemented requirement, each broken one fails exactly its IDs (and errors exactly the IDs
+its defect prevents from being checked)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import samples
+from conformance.plugin import implemented_ids
+
+SAMPLES = samples.discover()
+# Skipped even for a conformant agent on this machine: no scanner report, no scanner on PATH.
+SKIPPED_HERE = {"NO-CRITICAL-VULNS"}
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
+def test_sample_gets_its_expected_verdict(sample, built_samples, run_cli):
+    args = [sample.tag] + (["--agent-config", str(sample.agent_config)] if sample.agent_config else [])
+    run = run_cli(*args)
+    assert run.report is not None, run.explain()
+    assert run.ids("fail") == sample.expected.fail, run.explain()
+    # "runtime" names every requirement that needs a container; only those with checks can error.
+    assert run.ids("error") == sample.expected.error & implemented_ids(), run.explain()
+    assert {i for i in sample.expected.passes if run.statuses()[i] != "pass"} == set(), run.explain()
+    assert run.report["verdict"] == sample.expected.verdict, run.explain()
+    assert run.returncode == (0 if sample.expected.verdict == "pass" else 1), run.explain()
+    for rid in sample.expected.fail:
+        assert run.requirement(rid)["evidence"], f"{rid} failed without evidence"
+        assert f"### {rid} (" in run.report_md and "**How to fix:**" in run.report_md
+    if sample.expected.verdict == "pass" and not sample.expected.fail:
+        unexpected = {i: s for i, s in run.statuses().items() if i in implemented_ids() - SKIPPED_HERE and s != "pass"}
+        assert unexpected == {}, run.explain()
+
+
+def test_reserved_variable_values_never_reach_the_report(built_samples, run_cli):
+    run = run_cli(built_samples["broken/reserved-env"].tag)
+    evidence = " ".join(run.requirement("IMAGE-RESERVED-ENV")["evidence"])
+    assert "PORT" in evidence and "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM" in evidence
+    for text in (str(run.report), run.report_md, run.stdout, run.stderr):
+        assert "canary-secret-value" not in text
+
+
+def test_redirect_evidence_shows_the_request_and_the_location(built_samples, run_cli):
+    run = run_cli(built_samples["broken/ready-redirect"].tag)
+    evidence = run.requirement("READY-200")["evidence"]
+    assert evidence[0] == "GET /ready answered 307, not 200"
+    assert "sent: curl -sS -i http://127.0.0.1:8080/ready" in evidence
+    assert any("location: http://127.0.0.1:8080/ready/" in line for line in evidence)
+    assert any("trailing slash" in line for line in evidence)
+
+
+def test_listening_sockets_are_evidence(built_samples, run_cli):
+    run = run_cli(built_samples["broken/loopback-only"].tag)
+    assert "listens on 127.0.0.1:8080" in run.requirement("LISTEN-ALL-INTERFACES")["evidence"][0]
+    wrong = run_cli(built_samples["broken/wrong-port"].tag)
+    assert "listens on 0.0.0.0:8000" in " ".join(wrong.requirement("LISTEN-PORT-8080")["evidence"])

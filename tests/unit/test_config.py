@@ -1,0 +1,112 @@
+"""Agent config: TOML file or --endpoint/--json shorthand; bad configs name file, key, expectation."""
+
+import pytest
+
+from conformance.config import DEFAULT_BODY, AgentConfig, ConfigError, Endpoint, load_config_file, resolve_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "agent.toml"
+    path.write_text(text)
+    return path
+
+
+def test_default_is_the_platform_example():
+    config = resolve_config(None, [], [])
+    assert config.endpoints == (Endpoint("POST", "/chat", {"message": "hello", "thread_id": "conformance"}),)
+    assert config.budgets.startup_s == 30 and config.budgets.request_s == 10
+    assert config.endpoints[0].json == DEFAULT_BODY
+
+
+def test_full_file(tmp_path):
+    path = write(tmp_path, """
+[[endpoints]]
+method = "post"
+path = "/v1/chat"
+json = { message = "hi", options = { stream = false } }
+
+[[endpoints]]
+method = "GET"
+path = "/v1/agents/status"
+
+[budgets]
+startup_s = 5
+request_s = 2.5
+""")
+    config = load_config_file(path)
+    assert config.endpoints == (
+        Endpoint("POST", "/v1/chat", {"message": "hi", "options": {"stream": False}}),
+        Endpoint("GET", "/v1/agents/status", None),
+    )
+    assert (config.budgets.startup_s, config.budgets.request_s) == (5.0, 2.5)
+    assert config.source == str(path)
+    assert config.endpoints[0].body_bytes() == b'{"message": "hi", "options": {"stream": false}}'
+
+
+def test_budgets_alone_keep_the_default_endpoint(tmp_path):
+    config = load_config_file(write(tmp_path, "[budgets]\nstartup_s = 3\n"))
+    assert config.endpoints == AgentConfig().endpoints
+    assert config.budgets.startup_s == 3
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[[endpoints]]\npath = '/chat'\n", r"endpoints\[0\]\.method: missing"),
+        ("[[endpoints]]\nmethod = 42\npath = '/chat'\n", r"endpoints\[0\]\.method: expected an HTTP method"),
+        ("[[endpoints]]\nmethod = 'GET'\npath = 'chat'\n", r"endpoints\[0\]\.path: expected a path starting with \"/\""),
+        ("[[endpoints]]\nmethod = 'GET'\npath = '/a b'\n", r"endpoints\[0\]\.path"),
+        ("[[endpoints]]\nmethod = 'GET'\npath = '/x'\nbody = 1\n", r"endpoints\[0\]: unknown key 'body'"),
+        ("[budgets]\nstartup_s = -1\n", r"budgets\.startup_s: expected a positive number of seconds, got -1"),
+        ("[budgets]\nrequest_s = 'ten'\n", r"budgets\.request_s: expected a positive number"),
+        ("[budgets]\nstartup = 3\n", r"budgets: unknown key 'startup'"),
+        ("[endpoint]\nmethod = 'GET'\n", r"unknown key 'endpoint'"),
+        ("endpoints = []\n", r"endpoints: expected one or more"),
+        ("[[endpoints]]\nmethod='GET'\npath='/a'\n[[endpoints]]\nmethod='get'\npath='/a'\n", "GET /a is declared twice"),
+        ("[[endpoints\n", "not valid TOML"),
+    ],
+)
+def test_bad_file_is_refused_naming_file_and_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config_file(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read agent config"):
+        load_config_file(tmp_path / "absent.toml")
+
+
+def test_shorthand_one_body_for_all():
+    config = resolve_config(None, ["POST /chat", "PUT /v2/chat"], ['{"message": "x"}'])
+    assert [e.json for e in config.endpoints] == [{"message": "x"}, {"message": "x"}]
+    assert [e.label for e in config.endpoints] == ["POST /chat", "PUT /v2/chat"]
+
+
+def test_shorthand_one_body_each_in_order():
+    config = resolve_config(None, ["POST /a", "POST /b"], ['{"a": 1}', '{"b": 2}'])
+    assert [e.json for e in config.endpoints] == [{"a": 1}, {"b": 2}]
+
+
+def test_shorthand_without_json_sends_no_body():
+    assert resolve_config(None, ["GET /status"], []).endpoints == (Endpoint("GET", "/status", None),)
+
+
+@pytest.mark.parametrize(
+    "endpoints, bodies, message",
+    [
+        (["POST /a", "POST /b", "POST /c"], ["{}", "{}"], "--json given 2 times for 3 --endpoint"),
+        (["POST /a"], ["{nope"], r"--json #1: not valid JSON"),
+        ([], ["{}"], "--json needs --endpoint"),
+        (["/chat"], [], "expected an HTTP method"),
+    ],
+)
+def test_bad_shorthand(endpoints, bodies, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(None, endpoints, bodies)
+
+
+def test_file_and_shorthand_together_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="not both"):
+        resolve_config(str(write(tmp_path, "")), ["POST /chat"], [])

@@ -1,0 +1,112 @@
+"""Aggregation per requirement ID, the verdict, and the report formats."""
+
+import json
+
+import pytest
+
+from conformance import report, requirements
+from conformance.image import from_attrs
+from conformance.results import NOT_IMPLEMENTED, CheckResult, aggregate, verdict
+
+IMAGE = from_attrs("agent:v1", {"Id": "sha256:abc", "Os": "linux", "Architecture": "amd64", "Config": {}})
+
+
+def by_id(results):
+    return {r.id: r for r in results}
+
+
+@pytest.mark.parametrize(
+    "statuses, expected",
+    [
+        (["pass", "fail", "error"], "fail"),
+        (["pass", "error", "skip"], "error"),
+        (["pass", "skip"], "pass"),
+        (["skip", "skip"], "skip"),
+        (["error", "fail"], "fail"),
+    ],
+)
+def test_fail_over_error_over_pass_skip_only_when_all_skipped(statuses, expected):
+    checks = [CheckResult(f"c{i}", "HEALTH-200", s, (f"line {i}",)) for i, s in enumerate(statuses)]
+    result = by_id(aggregate(checks, {"HEALTH-200"}))["HEALTH-200"]
+    assert result.status == expected
+    # With several checks, each line says which check and how it ended; the deciding one first.
+    assert result.evidence[0].startswith(f"[{expected}]")
+
+
+def test_every_id_exactly_once_in_catalogue_order():
+    results = aggregate([CheckResult("c", "READY-200", "pass")], {"READY-200"})
+    assert [r.id for r in results] == list(requirements.IDS)
+
+
+def test_missing_ids_are_skip_with_the_reason_never_pass():
+    results = by_id(aggregate([], {"READY-200"}))
+    assert results["READY-200"].status == "skip" and "not selected" in results["READY-200"].evidence[0]
+    assert results["ROBUST-INPUT"].status == "skip" and results["ROBUST-INPUT"].evidence == [NOT_IMPLEMENTED]
+
+
+def test_run_error_makes_every_unchecked_id_error_with_the_cause():
+    results = aggregate([], set(requirements.IDS), run_error="image 'x' is not in the local Docker engine")
+    assert {r.status for r in results} == {"error"}
+    assert all("not in the local Docker engine" in r.evidence[0] for r in results)
+
+
+def test_interrupted_run():
+    results = by_id(aggregate([CheckResult("c", "IMAGE-PLATFORM", "pass")], set(requirements.IDS), interrupted=True))
+    assert results["IMAGE-PLATFORM"].status == "pass"
+    assert results["READY-200"].status == "error" and "interrupted" in results["READY-200"].evidence[0]
+
+
+def test_verdict_fails_on_must_fail_or_error_only():
+    ok = aggregate([CheckResult("c", "IMAGE-EXPOSE-8080", "fail"), CheckResult("d", "STARTUP-TIME", "error")], set())
+    assert verdict(ok) == "pass"  # SHOULD failures and errors do not fail the verdict
+    assert verdict(aggregate([CheckResult("c", "READY-200", "error")], set())) == "fail"
+    assert verdict(aggregate([CheckResult("c", "READY-200", "fail")], set())) == "fail"
+
+
+def sample_report():
+    checks = [
+        CheckResult("test_ready", "READY-200", "fail", ("GET /ready answered 307, not 200", "sent: curl …")),
+        CheckResult("test_health", "HEALTH-200", "pass", ("GET /health → 200",)),
+    ]
+    return report.build("agent:v1", IMAGE, aggregate(checks, {"READY-200", "HEALTH-200"}), 1.23456)
+
+
+def test_json_report_has_exactly_the_documented_shape(tmp_path):
+    path = tmp_path / "out" / "r.json"
+    report.write_json(path, sample_report())
+    data = json.loads(path.read_text())
+    assert set(data) == {"suite", "image", "verdict", "duration_s", "requirements"}
+    assert data["suite"] == {"name": "agent-conformance", "version": "0.1.0"}
+    assert data["image"] == {"ref": "agent:v1", "id": "sha256:abc", "os": "linux", "architecture": "amd64"}
+    assert data["verdict"] == "fail" and data["duration_s"] == 1.235
+    assert [r["id"] for r in data["requirements"]] == list(requirements.IDS)
+    for row in data["requirements"]:
+        assert set(row) == {"id", "level", "title", "status", "evidence"}
+        assert row["status"] in ("pass", "fail", "error", "skip")
+        assert all(isinstance(line, str) for line in row["evidence"])
+
+
+def test_report_without_image():
+    data = report.build("absent:v1", None, aggregate([], set(), run_error="no daemon"), 0)
+    assert data["image"] == {"ref": "absent:v1", "id": "", "os": "", "architecture": ""}
+    assert data["verdict"] == "fail"
+
+
+def test_markdown_verdict_first_then_table_then_failures_with_fix():
+    text = report.render_markdown(sample_report())
+    lines = text.splitlines()
+    assert lines[0] == "# Conformance report: `agent:v1`"
+    assert lines[2].startswith("**Verdict: FAIL") and "READY-200" in lines[2]
+    table = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split(" | ")[0][2:] for row in table] == list(requirements.IDS)
+    failure = text.index("### READY-200 (MUST) — fail")
+    assert text.index("GET /ready answered 307", failure) < text.index("**How to fix:**", failure)
+    assert requirements.get("READY-200").fix in text
+    assert "## Skipped" in text and "- ROBUST-INPUT: not implemented" in text
+
+
+def test_terminal_table_one_row_per_requirement():
+    lines = report.render_terminal(sample_report())
+    assert lines[0].startswith("Verdict: FAIL")
+    assert len(lines) == 1 + len(requirements.IDS)
+    assert "READY-200" in lines[8] and "FAIL" in lines[8]
