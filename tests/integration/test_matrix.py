@@ -45,7 +45,7 @@ def test_redirect_evidence_shows_the_request_and_the_location(built_samples, run
     run = run_cli(built_samples["broken/ready-redirect"].tag)
     evidence = run.requirement("READY-200")["evidence"]
     assert evidence[0] == "GET /ready answered 307, not 200"
-    assert "sent: curl -sS -i http://127.0.0.1:8080/ready" in evidence
+    assert "sent: curl -sS -i -H Accept: http://127.0.0.1:8080/ready" in evidence
     assert any("location: http://127.0.0.1:8080/ready/" in line for line in evidence)
     assert any("trailing slash" in line for line in evidence)
 

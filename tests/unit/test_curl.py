@@ -19,7 +19,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
 
     def log_message(self, *args):
         pass
@@ -43,6 +43,8 @@ def server():
         ("PUT", "/a/../b?x=%zz", [("X-Thing", "a;b 'c'")], b"\xff\x00bin%ary\n"),
         ("PATCH", "/x", [], b"@not-a-file"),
         ("DELETE", "/v1/items/1", [], b""),
+        ("HEAD", "/health", [], None),
+        ("GET", "/x/./y/..?q=/../", [("X-Empty", ""), ("X-Latin", "caf\xe9")], None),
     ],
 )
 def test_curl_reproduces_the_request(server, method, target, headers, body):
@@ -53,7 +55,11 @@ def test_curl_reproduces_the_request(server, method, target, headers, body):
     for name, value in headers:
         assert got_headers[name] == value
     assert got_body == (body or b"")
+    # curl's own defaults are suppressed: the agent sees only what the suite sent.
+    assert "Accept" not in got_headers or any(n == "Accept" for n, _ in headers)
+    if body is not None:
+        assert "Content-Type" not in got_headers
 
 
 def test_default_base_is_what_a_user_runs():
-    assert curl_command("GET", "/health") == "curl -sS -i http://127.0.0.1:8080/health"
+    assert curl_command("GET", "/health") == "curl -sS -i -H Accept: http://127.0.0.1:8080/health"
