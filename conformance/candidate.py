@@ -91,6 +91,10 @@ class Startup:
     log_tail: list[str] = field(default_factory=list)
     served_port: int | None = None  # wrong-port: where /ready did answer
     blame: str = ""
+    # READY-TRUTHFUL: the declared endpoints called the moment /ready first said 200, and how long
+    # after that they stopped answering 5xx (None: they never failed).
+    first_calls: list[exchange.Exchange] = field(default_factory=list)
+    settled_s: float | None = None
 
     @property
     def serving(self) -> bool:
@@ -255,7 +259,8 @@ class Candidate:
         return exchange.make_client(self.base_url(), timeout_s)
 
     # -- readiness -------------------------------------------------------------------------------
-    def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1) -> Startup:
+    def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
+                   on_ready=None) -> Startup:
         """Poll `GET /ready` until 200, watching the container and its sockets. Ends early when the
         outcome is already certain: the container exited, /ready answers a status that is not
         "not yet" (e.g. a redirect), the server listens on loopback only, or /ready answers on
@@ -279,7 +284,11 @@ class Candidate:
                 remaining = deadline - now
                 last = exchange.request(http, "GET", "/ready", timeout_s=max(0.2, min(1.0, remaining)))
                 if last.status == 200:
-                    return self._ended("ready", last, listeners, budget_s, ready_answer=last)
+                    # Called before anything else: what traffic meets the moment /ready says 200.
+                    ready_s = time.monotonic() - self.started_at
+                    first_calls = on_ready(http) if on_ready else []
+                    return self._ended("ready", last, listeners, budget_s, ready_answer=last, ready_s=ready_s,
+                                       first_calls=first_calls)
                 if last.status is not None and last.status < 500:
                     return self._ended("serving", last, listeners, budget_s, blame="READY-200")
                 if now >= next_socket_look:
@@ -320,8 +329,6 @@ class Candidate:
             listeners = self.listeners()  # fresh: the last look may predate the bind
         startup = Startup(state=state, elapsed_s=elapsed, budget_s=budget_s, last_answer=last, listeners=listeners,
                           **details)
-        if state == "ready":
-            startup.ready_s = elapsed
         if state == "exited":
             startup.blame = startup.blame or "STARTUP-TIME"
         if state != "ready":

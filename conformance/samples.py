@@ -34,6 +34,7 @@ SAMPLES_DIR = REPO_ROOT / "sample_agents"
 WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"
 TAG_PREFIX = "agent-conformance/sample-"
 REFERENCE_TAG = TAG_PREFIX + "reference:latest"
+STDLIB_TAG = TAG_PREFIX + "stdlib:latest"
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str)
     try:
         image, _ = client.images.build(
             path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
-            buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG},
+            buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG, "STDLIB": STDLIB_TAG},
             platform=_final_stage_platform((sample.path / "Dockerfile").read_text()),
         )
     except docker.errors.BuildError as exc:
@@ -107,8 +108,8 @@ def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=prin
     client = connect()
     base = localbase.ensure_base(client, root, WHEELHOUSE)
     uv_image = localbase.ensure_uv_image(client, WHEELHOUSE)
-    # The broken samples are built FROM the reference image: it goes first.
-    chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: s.name != "reference")
+    # Broken samples are built FROM the conformant ones (top-level folders): those go first.
+    chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: ("/" in s.name, s.name))
     missing = set(names or []) - {s.name for s in chosen}
     if missing:
         raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m conformance.samples list`")

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import endpoints, streaming
 from conformance.candidate import PLATFORM_PROFILE, Candidate, Profile
 from conformance.engine import connect
 from conformance.image import inspect_image
 from conformance.plugin import EVIDENCE, STATE
+
+
+def pytest_generate_tests(metafunc):
+    """`endpoint`: every endpoint the agent config declares, whatever its method and path."""
+    if "endpoint" in metafunc.fixturenames:
+        declared = metafunc.config.stash[STATE].config.endpoints
+        metafunc.parametrize("endpoint", declared, ids=[e.label for e in declared], scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +48,16 @@ def image_info(run, docker_client):
 
 
 @pytest.fixture(scope="session")
-def candidate(run, docker_client, image_info, budgets):
+def candidate(run, docker_client, image_info, budgets, agent_config):
     """The shared candidate, started as the platform starts it and waited on until ready (or
     until its failure is certain: `candidate.startup` says how the wait ended)."""
     shared = Candidate(docker_client, image_info, run.run_id, PLATFORM_PROFILE, owner=run.owner)
     try:
         shared.start()
-        shared.wait_ready(budgets.startup_s)
+        startup = shared.wait_ready(budgets.startup_s, on_ready=lambda http: endpoints.call_all(http, agent_config))
+        if endpoints.unserved(startup.first_calls):
+            with shared.client_http(budgets.request_s) as http:
+                startup.settled_s = endpoints.settle(http, agent_config, within_s=budgets.startup_s)
         yield shared
     finally:
         shared.remove()
@@ -82,3 +93,17 @@ def evidence(request) -> list[str]:
     lines: list[str] = []
     request.node.stash[EVIDENCE] = lines
     return lines
+
+
+@pytest.fixture(scope="session")
+def sse_captures(http, budgets):
+    """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks."""
+    cache: dict = {}
+
+    def get(endpoint, accept: str = endpoints.SSE_MODE) -> streaming.StreamCapture:
+        key = (endpoint.label, accept)
+        if key not in cache:
+            cache[key] = streaming.capture(http, endpoint, accept, timeout_s=budgets.request_s)
+        return cache[key]
+
+    return get

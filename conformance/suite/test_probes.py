@@ -4,12 +4,16 @@ candidate is ready within the startup budget. Redirects are never followed."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
-from conformance import exchange, mediatype
+from conformance import endpoints, exchange, mediatype, streaming
 from conformance.candidate import CandidateUnavailable
 from conformance.outcome import fail
+
+PROBE_TIMEOUT_S = 1.0  # Kubernetes' default probe timeout
 
 
 def _hint(answer: exchange.Exchange, path: str) -> list[str]:
@@ -91,3 +95,60 @@ def test_health_is_json(http, evidence):
         raise CandidateUnavailable(f"GET /health answered {answer.status or answer.error}, so there is no 200 "
                                    "answer to judge (see HEALTH-200)")
     _check_media_type(answer, "/health", evidence)
+
+
+@pytest.mark.requirement("READY-TRUTHFUL")
+def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
+    startup = candidate.startup
+    if startup.state != "ready":
+        raise CandidateUnavailable(f"/ready never answered 200: {startup.cause()} (see {startup.blame})")
+    evidence.append(f"/ready first answered 200 {startup.ready_s:.2f} s after start; then at once:")
+    evidence += [f"  {answer.summary()}" for answer in startup.first_calls]
+    failed = endpoints.unserved(startup.first_calls)
+    if failed:
+        settled = (f"they answered without 5xx {startup.settled_s:.2f} s later" if startup.settled_s is not None
+                   else f"they still answered 5xx {budgets.startup_s:g} s later")
+        fail(f"/ready said 200 but {failed[0].method} {failed[0].target} answered "
+             f"{failed[0].status or failed[0].error} right after; {settled}",
+             [line for answer in failed for line in answer.evidence()])
+
+
+def _timed_probes(http, rounds: int) -> list[exchange.Exchange]:
+    return [exchange.request(http, "GET", path, timeout_s=PROBE_TIMEOUT_S * 3)
+            for _ in range(rounds) for path in ("/health", "/ready")]
+
+
+@pytest.mark.requirement("PROBES-RESPONSIVE")
+def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evidence):
+    idle = _timed_probes(http, rounds=3)
+    evidence.append("idle: " + ", ".join(f"{a.target} {a.elapsed_s * 1000:.0f} ms" for a in idle))
+    # A stream in flight on its own connection; probes go one after another until it ends, so a
+    # block anywhere in it (a sync call in async code, a single worker) is met by some probe.
+    stream_done = threading.Event()
+
+    def stream():
+        try:
+            with candidate.client_http(budgets.request_s) as own:
+                streaming.capture(own, endpoint, endpoints.SSE_MODE, timeout_s=budgets.request_s)
+        finally:
+            stream_done.set()
+
+    threading.Thread(target=stream, daemon=True).start()
+    time.sleep(0.05)  # let the stream request reach the agent first
+    busy: list[exchange.Exchange] = []
+    deadline = time.monotonic() + budgets.request_s
+    while not stream_done.is_set() and time.monotonic() < deadline and len(busy) < 40:
+        busy += _timed_probes(http, rounds=1)
+    stream_done.wait(budgets.request_s + 1)
+    if busy:
+        worst_busy = max(busy, key=lambda a: a.elapsed_s)
+        evidence.append(f"{len(busy)} probes while {endpoint.label} streamed: slowest {worst_busy.target} "
+                        f"{worst_busy.elapsed_s * 1000:.0f} ms")
+    else:
+        evidence.append(f"{endpoint.label} finished before a probe could run beside it")
+    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > PROBE_TIMEOUT_S]
+    if slow:
+        during = "while a stream was in flight" if any(a in busy for a in slow) else "idle"
+        worst = max(slow, key=lambda a: a.elapsed_s)
+        fail(f"GET {worst.target} took {worst.elapsed_s:.2f} s {during} (Kubernetes' probe timeout: "
+             f"{PROBE_TIMEOUT_S:g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())

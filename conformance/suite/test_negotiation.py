@@ -1,0 +1,35 @@
+"""Content negotiation on every declared endpoint: the platform decides streaming by whether
+Accept includes text/event-stream. Only unambiguous Accept values decide a verdict here; odd ones
+belong to ROBUST-INPUT."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import endpoints
+from conformance.outcome import fail
+
+
+def _accept_id(accept):
+    return "no-Accept" if accept is None else accept.replace(" ", "")
+
+
+@pytest.mark.requirement("NEGOTIATE-JSON")
+@pytest.mark.parametrize("accept", endpoints.JSON_ACCEPTS, ids=_accept_id)
+def test_json_unless_event_stream_is_accepted(http, endpoint, accept, budgets, evidence):
+    answer = endpoints.call(http, endpoint, accept, budgets.request_s)
+    evidence.append(answer.summary())
+    problem = endpoints.json_problem(answer)
+    if problem:
+        shown = "without an Accept header" if accept is None else f"with Accept: {accept}"
+        fail(f"{endpoint.label} {shown} {problem}", answer.evidence())
+
+
+@pytest.mark.requirement("NEGOTIATE-SSE")
+@pytest.mark.parametrize("accept", endpoints.SSE_ACCEPTS, ids=_accept_id)
+def test_event_stream_when_accepted(endpoint, accept, sse_captures, evidence):
+    capture = sse_captures(endpoint, accept)
+    evidence.append(capture.answer.summary())
+    problem = endpoints.sse_problem(capture.answer)
+    if problem:
+        fail(f"{endpoint.label} with Accept: {accept} {problem}", capture.answer.evidence())

@@ -1,0 +1,52 @@
+"""The event stream itself: well formed by the WHATWG rules (validated from the raw bytes), and
+delivered as it is produced rather than buffered."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.candidate import CandidateUnavailable
+from conformance.outcome import fail
+
+# A stream that took this long yet arrived in one burst at its end was buffered.
+BUFFERED_AFTER_S = 0.5
+BURST_S = 0.05
+
+
+def _streamed(capture, endpoint):
+    if not capture.is_event_stream:
+        raise CandidateUnavailable(f"{endpoint.label} did not answer an event stream to Accept: text/event-stream "
+                                   f"({capture.answer.summary()}) (see NEGOTIATE-SSE)")
+    return capture
+
+
+@pytest.mark.requirement("SSE-FRAMING")
+def test_event_stream_is_well_formed(endpoint, sse_captures, evidence):
+    capture = _streamed(sse_captures(endpoint), endpoint)
+    evidence.append(f"{capture.total_bytes} bytes, {capture.events} events ({capture.data_events} with data), "
+                    f"ended by {capture.ended} after {capture.duration_s:.2f} s")
+    if capture.ended != "eof":
+        fail(f"the stream of {endpoint.label} did not end (stopped by {capture.ended} after {capture.duration_s:.1f} s)",
+             capture.answer.evidence() + [capture.timeline()])
+    if capture.errors():
+        fail(f"the event stream of {endpoint.label} breaks the WHATWG framing rules ({len(capture.errors())} error(s))",
+             capture.violation_lines() + capture.answer.evidence())
+    warnings = [v for v in capture.violations if v.severity == "warning"]
+    evidence += [f"warning: {v.message}" for v in warnings[:5]]
+
+
+@pytest.mark.requirement("SSE-INCREMENTAL")
+def test_events_arrive_as_produced(endpoint, sse_captures, evidence):
+    capture = _streamed(sse_captures(endpoint), endpoint)
+    evidence.append(capture.timeline())
+    length = capture.answer.header("content-length")
+    if length is not None:
+        fail(f"the event stream of {endpoint.label} carries Content-Length: {length}: it was built whole before "
+             "sending", capture.answer.evidence() + [capture.timeline()])
+    if capture.chunks and capture.duration_s > BUFFERED_AFTER_S and capture.data_events > 1:
+        first_byte = capture.chunks[0][0]
+        if capture.duration_s - first_byte < BURST_S:
+            fail(f"all {capture.data_events} events of {endpoint.label} arrived together after {first_byte:.2f} s, "
+                 "at the end of the stream: they were buffered", [capture.timeline()])
+    if capture.data_events <= 1:
+        evidence.append("one event only: delivery over time cannot be judged")
