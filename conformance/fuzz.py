@@ -71,7 +71,9 @@ def header_values() -> st.SearchStrategy[str]:
     gaps = st.sampled_from([" ", "\t", "  ", " \t "])
     rest = st.lists(st.tuples(gaps, _words), max_size=4)
     joined = st.builds(lambda first, more: first + "".join(g + w for g, w in more), _words, rest)
-    return weighted((6, joined), (1, st.just("")), (1, st.integers().map(str)))
+    # Now and then a long value (up to 8 KB): header buffers and naive parsers break on those.
+    long = st.builds(lambda word, n: (word * (n // len(word) + 1))[:n], _words, st.integers(256, 8192))
+    return weighted((12, joined), (2, st.just("")), (2, st.integers().map(str)), (1, long))
 
 
 def _with_repeats(headers: list[tuple[str, str]], picks: list[int]) -> tuple[tuple[str, str], ...]:

@@ -6,15 +6,15 @@ https://html.spec.whatwg.org/multipage/server-sent-events.html) and reports, wit
 and the offending bytes, everything that makes a stream deviate from them (SSE-FRAMING).
 
 How it stays fast (it must beat httpx-sse's own parser on the same bytes):
-- It works on bytes, a group at a time. A *group* is the run of lines closed by a blank line;
-  a chunk is interpreted only up to its last complete group, the rest is carried over as raw
-  bytes (and joined only once a chunk brings a blank line, so a huge event is not re-joined
-  chunk after chunk).
-- Groups and lines are cut with `bytes.split` on the block's line end (a regex only for the
-  rare block mixing CR, LF and CRLF). Field tests are done on bytes; only values that end up
-  in an event are decoded. Line ends and ':' are ASCII, so decoding piece by piece with
-  errors="replace" gives exactly what a browser's whole-stream decode gives.
-- UTF-8 is validated once per block with `bytes.decode`; only on failure are bad lines located.
+- It works a group at a time. A *group* is the run of lines closed by a blank line; a chunk
+  is interpreted only up to its last complete group, the rest is carried over as raw bytes
+  (joined only once a chunk brings a blank line, so a huge event is not re-joined chunk
+  after chunk).
+- Groups are cut from the bytes with `bytes.split` on the block's line end (a regex only for
+  the rare block mixing CR, LF and CRLF), so byte offsets come from group lengths. Each group
+  is decoded once (strict: that is the UTF-8 check; only on failure are the bad bytes
+  located and the group decoded with errors="replace"). Line ends are ASCII, so decoding
+  group by group gives exactly what a browser's whole-stream decode gives.
 - Bad `retry` values and unknown fields only flag their group; the group is re-read slowly
   afterwards to report them with offsets.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import repeat
 
 __all__ = [
@@ -46,6 +47,7 @@ SEVERITY = {
 
 _EOL = re.compile(rb"\r\n|\r|\n")  # CRLF tried first: it is one line end, not two
 _BLANKS = re.compile(rb"((?>\r\n|\r|\n){2})")  # a line end + a blank line; atomic: CRLF is one
+_TEXT_EOL = re.compile(r"\r\n|\r|\n")
 _LINE = re.compile(rb"[^\r\n]+")
 # A blank line always shows as one of these pairs: a line end, then the blank line's own end.
 # (CR then LF is never one: that is a single CRLF line end.)
@@ -59,7 +61,7 @@ class Event:
     data: str
     last_event_id: str  # the last-event-id buffer at dispatch ("" if none)
     retry: int | None  # set by a retry field in this event's group, else None
-    offset: int  # byte offset where this event's first line starts
+    offset: int  # byte offset where this event's first line (or comment) starts
     end: int  # byte offset just after the blank line that dispatched it
 
 
@@ -77,6 +79,11 @@ class Violation:
 _new = object.__new__
 _set_type, _set_data, _set_id, _set_retry, _set_offset, _set_end = (
     getattr(Event, name).__set__ for name in Event.__slots__)
+
+
+def _integer(digits: str) -> int:
+    # int() refuses strings over 4300 digits (a CPython DoS guard); a stream must not crash us.
+    return int(digits) if len(digits) < 4300 else int(Decimal(digits))
 
 
 class EventStreamValidator:
@@ -136,6 +143,8 @@ class EventStreamValidator:
             self._started = True
             if chunk.startswith(BOM):
                 chunk, self._pos = chunk[3:], 3
+                if not chunk:
+                    return []
         # Nothing can complete before a blank line arrives; look at the tail's last bytes
         # too, as a blank line can straddle chunks (or wait behind a final CR).
         probe = tail[-1][-2:] + chunk[:2] if tail else b""
@@ -178,7 +187,7 @@ class EventStreamValidator:
             name, _, value = line.partition(b":")
             value = value[1:] if value[:1] == b" " else value
             if name == b"retry" and value.isdigit():
-                self.reconnection_time = int(value)
+                self.reconnection_time = _integer(value.decode())
         if any(line.partition(b":")[0] == b"data" for _, line in lines):
             at = lines[0][0]
             found.append(self._violation(
@@ -222,58 +231,59 @@ class EventStreamValidator:
         used = len(block) - len(groups.pop())  # the unclosed rest waits for its blank line
 
         found: list[Violation] = []
-        try:
-            block.decode("utf-8")
-        except UnicodeDecodeError:
-            self._check_utf8(block[:used], pos, found)
-
         events: list[Event] = []
         suspects: list[tuple[bytes, int]] = []  # groups with a bad retry or unknown field
         last_id = self._last_id
-        data: list[bytes] = []
+        data: list[str] = []
         etype, retry, fields, seen = "message", None, False, 0
+        text_eol = eol.decode() if eol else ""
         for group, sep in zip(groups, seps):
+            # One decode per group both validates it and spares decoding each value.
+            try:
+                text = group.decode()
+            except UnicodeDecodeError:
+                self._check_utf8(group, pos, found)
+                text = group.decode("utf-8", "replace")
             start = pos
-            for line in group.split(eol) if eol else _EOL.split(group):
+            for line in text.split(text_eol) if eol else _TEXT_EOL.split(text):
                 # The usual spellings first, then the general field rules.
-                if line[:6] == b"data: ":
+                if line[:6] == "data: ":
                     data.append(line[6:])
                     continue
-                if line[:4] == b"id: ":
+                if line[:4] == "id: ":
                     fields = True
-                    if b"\0" not in line:  # an id containing NUL is ignored
-                        last_id = line[4:].decode("utf-8", "replace")
+                    if "\0" not in line:  # an id containing NUL is ignored
+                        last_id = line[4:]
                     continue
-                if line[:7] == b"event: ":
+                if line[:7] == "event: ":
                     fields = True
-                    etype = line[7:].decode("utf-8", "replace") or "message"
+                    etype = line[7:] or "message"
                     continue
                 if not line:  # blank lines open the group (3+ line ends in a row)
                     start = pos + len(group) - len(group.lstrip(b"\r\n"))
                     continue
-                if line[0] == 58:  # ':' comment
+                if line[0] == ":":  # comment
                     continue
                 fields = True
-                name, _, value = line.partition(b":")  # no colon: all name, value b""
-                if value[:1] == b" ":
+                name, _, value = line.partition(":")  # no colon: all name, value ""
+                if value[:1] == " ":
                     value = value[1:]
-                if name == b"data":
+                if name == "data":
                     data.append(value)
-                elif name == b"id":
-                    if b"\0" not in value:
-                        last_id = value.decode("utf-8", "replace")
-                elif name == b"event":
-                    etype = value.decode("utf-8", "replace") or "message"
-                elif name == b"retry" and value.isdigit():  # ASCII digits only; b"" is not
-                    retry = self.reconnection_time = int(value)
+                elif name == "id":
+                    if "\0" not in value:
+                        last_id = value
+                elif name == "event":
+                    etype = value or "message"
+                elif name == "retry" and value.isascii() and value.isdigit():  # not "" or "²"
+                    retry = self.reconnection_time = _integer(value)
                 elif not suspects or suspects[-1][1] != pos:
                     suspects.append((group, pos))
             pos += len(group) + sep
             if data:  # dispatch
-                raw = data[0] if len(data) == 1 else b"\n".join(data)
                 ev = _new(Event)
                 _set_type(ev, etype)
-                _set_data(ev, raw.decode("utf-8", "replace"))
+                _set_data(ev, data[0] if len(data) == 1 else "\n".join(data))
                 _set_id(ev, last_id)
                 _set_retry(ev, retry)
                 _set_offset(ev, start)

@@ -12,17 +12,23 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException
 
-TOKEN_DELAY_S = 0.06  # a model emits tokens over time; the stream shows it
+TOKEN_DELAY_S = 0.02  # a model emits tokens over time; the stream shows it
 state = {"ready": False}
 
 
 class ChatRequest(BaseModel):
     message: str
     thread_id: str = "default"
+
+    @field_validator("message", "thread_id")
+    @classmethod
+    def encodable(cls, value: str) -> str:
+        value.encode("utf-8")  # JSON allows lone surrogates ("\ud800"); UTF-8 output does not
+        return value
 
 
 @asynccontextmanager
@@ -42,7 +48,14 @@ async def http_error(request: Request, exc: HTTPException):
 
 @app.exception_handler(RequestValidationError)
 async def validation_error(request: Request, exc: RequestValidationError):
-    return JSONResponse({"error": "invalid request body", "detail": exc.errors()}, status_code=422)
+    # Location and message only: the offending input may be bytes or text that JSON cannot carry.
+    detail = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
+    return JSONResponse({"error": "invalid request body", "detail": detail}, status_code=422)
+
+
+@app.exception_handler(UnicodeError)
+async def undecodable(request: Request, exc: UnicodeError):
+    return JSONResponse({"error": "the request body is not valid UTF-8 JSON"}, status_code=400)
 
 
 @app.exception_handler(Exception)

@@ -8,7 +8,7 @@ import time
 from fastapi import Request
 from sse_starlette.sse import EventSourceResponse
 
-from agent import TOKEN_DELAY_S, ChatRequest, app, drop_route, reply_tokens, serve
+from agent import ChatRequest, app, drop_route, reply_tokens, serve
 
 drop_route("/chat")
 
@@ -21,7 +21,7 @@ async def chat(body: ChatRequest, request: Request):
         async def events():
             time.sleep(2.0)  # the bug: a blocking call in async code
             for token in tokens:
-                await asyncio.sleep(TOKEN_DELAY_S)
+                await asyncio.sleep(0.1)  # then tokens arrive at the model's pace
                 yield {"data": token}
 
         return EventSourceResponse(events())

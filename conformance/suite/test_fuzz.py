@@ -1,0 +1,44 @@
+"""Generated requests (Hypothesis): odd headers, Accept values, paths, methods and bodies that are
+still valid HTTP. Each distinct failure is shrunk to a minimal request and reported as `curl`.
+A framing error met while fuzzing is SSE-FRAMING's; everything else is ROBUST-INPUT's."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conformance import fuzzing
+from conformance.outcome import fail
+
+pytestmark = pytest.mark.late(1)  # after the checks that only read the shared candidate
+
+
+@pytest.fixture(scope="session")
+def fuzz_campaign(candidate, http, agent_config, pytestconfig):
+    examples = pytestconfig.getoption("fuzz_examples")
+    if examples <= 0:
+        pytest.skip("fuzzing disabled (--fuzz-examples 0)")
+    return fuzzing.run_campaign(
+        candidate, agent_config, max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
+        cap_s=agent_config.budgets.fuzz_s, derandomize=bool(os.environ.get("CI")),
+    )
+
+
+def _report(campaign: fuzzing.Campaign, requirement: str, evidence: list[str]) -> None:
+    evidence.append(campaign.summary())
+    found = campaign.for_requirement(requirement)
+    if found:
+        causes = "; ".join(f.key for f in found)
+        fail(f"{len(found)} distinct failure(s) among generated requests: {causes}",
+             [line for f in found for line in f.evidence()] + [campaign.summary()])
+
+
+@pytest.mark.requirement("ROBUST-INPUT")
+def test_generated_requests_are_handled(fuzz_campaign, evidence):
+    _report(fuzz_campaign, fuzzing.ROBUST_INPUT, evidence)
+
+
+@pytest.mark.requirement("SSE-FRAMING")
+def test_streams_met_while_fuzzing_are_well_formed(fuzz_campaign, evidence):
+    _report(fuzz_campaign, fuzzing.SSE_FRAMING, evidence)
