@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Start an agent image as OCI Generative AI Hosted Deployments would and check it against "
         "the platform's runtime contract, requirement by requirement.",
         epilog="Arguments after `--` go to pytest (e.g. `-- -n 2 -k READY`). "
-        "Exit status: 0 verdict pass, 1 verdict fail, 2 usage or infrastructure error.",
+        "Exit status: 0 verdict pass, 1 verdict fail, 2 usage or infrastructure error. "
+        "`agent-conformance matrix [NAME …]` builds the bundled sample agents and checks each gets its "
+        "expected verdict (see `agent-conformance matrix --help`).",
     )
     parser.add_argument("image", nargs="?", help="local image reference, e.g. myagent:v1 (never pulled)")
     parser.add_argument("--agent-config", metavar="FILE", help="agent config (TOML): [[endpoints]] and [budgets]")
@@ -34,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
                         help="example JSON body for --endpoint (once for all, or once per --endpoint)")
     parser.add_argument("--report-json", metavar="FILE", help="write the report as JSON")
     parser.add_argument("--report-md", metavar="FILE", help="write the report as Markdown")
+    parser.add_argument("--fuzz-examples", type=int, metavar="N", help="generated requests for ROBUST-INPUT (0: none)")
+    parser.add_argument("--fuzz-seed", type=int, metavar="S", help="seed the fuzzer for a reproducible run")
+    parser.add_argument("--vuln-report", metavar="FILE",
+                        help="Trivy or Grype JSON report of the image, for NO-CRITICAL-VULNS (default: run trivy "
+                             "or grype if on PATH, else skip)")
+    parser.add_argument("--scan-timeout", type=float, metavar="SECONDS",
+                        help="time allowed to a scanner found on PATH (default 600)")
+    parser.add_argument("--certify", metavar="DIR",
+                        help="write a certification bundle into DIR (reports, junit.xml, image and config, "
+                             "candidates' logs, SHA256SUMS)")
     parser.add_argument("--list-requirements", action="store_true", help="print the requirement catalogue and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="only the verdict table")
     parser.add_argument("--version", action="version", version=f"agent-conformance {__version__}")
@@ -55,6 +67,16 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
         argv.append(f"--report-json={args.report_json}")
     if args.report_md:
         argv.append(f"--report-md={args.report_md}")
+    if args.fuzz_examples is not None:
+        argv.append(f"--fuzz-examples={args.fuzz_examples}")
+    if args.fuzz_seed is not None:
+        argv.append(f"--fuzz-seed={args.fuzz_seed}")
+    if args.vuln_report:
+        argv.append(f"--vuln-report={args.vuln_report}")
+    if args.scan_timeout is not None:
+        argv.append(f"--scan-timeout={args.scan_timeout}")
+    if args.certify:
+        argv.append(f"--certify={args.certify}")
     argv += ["-q", "--no-header", "-rN", "--tb=no"] if args.quiet else ["-rfE", "--tb=short"]
     return argv + extra
 
@@ -65,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         split = argv.index("--")
         argv, extra = argv[:split], argv[split + 1 :]
+    if argv[:1] == ["matrix"]:  # a subcommand; an image named "matrix" is still `matrix:latest`
+        from . import matrix
+
+        return matrix.main(argv[1:], extra)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_requirements:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class Endpoint:
 class Budgets:
     startup_s: float = 30.0
     request_s: float = 10.0
+    fuzz_s: float = 20.0  # wall-clock cap of the fuzz campaign, shrinking included
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class AgentConfig:
         return {
             "source": self.source,
             "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
-            "budgets": {"startup_s": self.budgets.startup_s, "request_s": self.budgets.request_s},
+            "budgets": dict(vars(self.budgets)),
         }
 
 
@@ -102,13 +103,11 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     table = data.get("budgets", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: budgets: expected a [budgets] table")
-    extra = set(table) - {"startup_s", "request_s"}
+    known = [f.name for f in fields(Budgets)]
+    extra = set(table) - set(known)
     if extra:
-        raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected startup_s, request_s")
-    budgets = Budgets(
-        startup_s=_budget(f"{source}: budgets", table, "startup_s", Budgets.startup_s),
-        request_s=_budget(f"{source}: budgets", table, "request_s", Budgets.request_s),
-    )
+        raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
+    budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
     return AgentConfig(endpoints, budgets, source)
 
 

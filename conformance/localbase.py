@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -45,9 +46,9 @@ def _exists(client: docker.DockerClient, ref: str) -> docker.models.images.Image
         return None
 
 
-def _run(argv: list[str], what: str, timeout_s: float) -> None:
+def _run(argv: list[str], what: str, timeout_s: float, env: dict[str, str] | None = None) -> None:
     try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, env=env)
     except FileNotFoundError:
         raise InfrastructureError(f"{what}: `{argv[0]}` is not installed (Debian: apt-get install {argv[0]})") from None
     except subprocess.TimeoutExpired:
@@ -158,3 +159,46 @@ def ensure_uv_image(client: docker.DockerClient, wheelhouse: Path) -> str:
     context = _context({"Dockerfile": b"FROM scratch\nCOPY uv /uv\n", "uv": binary}, executable=("uv",))
     _build_from_context(client, context, UV_IMAGE, {})
     return UV_IMAGE
+
+
+def host_uv(wheelhouse: Path) -> Path:
+    """The uv binary of the wheelhouse's uv wheel, for the host (x86_64 Linux, as the images)."""
+    target = wheelhouse.parent / "uv-host" / "uv"
+    if target.exists():
+        return target
+    wheel = next(iter(sorted(wheelhouse.glob("uv-*.whl"))), None)
+    if wheel is None:
+        raise InfrastructureError(f"no uv wheel in {wheelhouse}: run the wheelhouse download first")
+    with zipfile.ZipFile(wheel) as archive:
+        binary = archive.read(next(n for n in archive.namelist() if n.endswith("/scripts/uv")))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(binary)
+    partial.chmod(0o755)
+    partial.replace(target)
+    return target
+
+
+def ensure_uv_cache(project: Path, wheelhouse: Path) -> Path:
+    """Fill `project/uvcache` with everything `uv sync --frozen` of `project/uv.lock` needs, so
+    that `docker build` can run it offline (`UV_OFFLINE=1`, cache copied into the image).
+
+    Done on the host, which reaches PyPI: wheels for CPython 3.11 on manylinux 2.36 (Debian
+    bookworm, the base image's glibc), into a throwaway venv. Redone when uv.lock changes.
+    """
+    uv = host_uv(wheelhouse)
+    cache, stamp = project / "uvcache", project / ".uvcache.stamp"
+    digest = hashlib.sha256((project / "uv.lock").read_bytes() + uv.read_bytes()[:1 << 20]).hexdigest()[:16]
+    if cache.is_dir() and stamp.exists() and stamp.read_text() == digest:
+        return cache
+    log(f"filling the uv cache of {project.name} from uv.lock")
+    shutil.rmtree(cache, ignore_errors=True)
+    python = sys.executable if sys.version_info[:2] == (3, 11) else "3.11"
+    with tempfile.TemporaryDirectory(prefix="agent-conformance-uv-") as tmp:
+        argv = [str(uv), "sync", "--frozen", "--no-install-project", "--directory", str(project),
+                "--python", python, "--python-platform", "x86_64-manylinux_2_36", "--cache-dir", str(cache)]
+        # The venv is thrown away: only the cache matters. Never download an interpreter.
+        env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(Path(tmp) / "venv"), "UV_PYTHON_DOWNLOADS": "never"}
+        _run(argv, f"uv sync for {project.name}", 900, env=env)
+    stamp.write_text(digest)
+    return cache

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from . import candidate as candidate_mod
+from . import certify
 from . import report as report_mod
+from . import vulns
 from .config import AgentConfig, ConfigError, resolve_config
 from .engine import InfrastructureError, connect
 from .image import ImageInfo, inspect_image
@@ -28,7 +30,10 @@ from .requirements import BY_ID, IDS
 from .results import CheckResult, aggregate
 
 SUITE_DIR = Path(__file__).parent / "suite"
+# About 4 s against the FastAPI reference agent on 2 cores; the wall-clock cap is [budgets] fuzz_s.
+DEFAULT_FUZZ_EXAMPLES = 500
 _MARKER = "requirement"
+_LATE = "late"
 _PROPERTY = "conformance"
 
 
@@ -45,6 +50,14 @@ class RunState:
     run_error: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
     report: dict | None = None
+    vuln_report: vulns.ScanReport | None = None  # --vuln-report, parsed (NO-CRITICAL-VULNS)
+    vuln_report_raw: bytes | None = None  # its bytes, for the certification bundle
+    order: dict[str, int] = field(default_factory=dict)  # node ID → collection position
+
+
+BUNDLE = pytest.StashKey[Path]()
+# A certification is reproducible: without --fuzz-seed, the fuzzer gets this one (and says so).
+CERTIFY_FUZZ_SEED = 0
 
 
 STATE = pytest.StashKey[RunState]()
@@ -61,6 +74,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="example JSON body for --endpoint (once for all, or once per --endpoint)")
     group.addoption("--report-json", metavar="FILE", help="write the certification report as JSON")
     group.addoption("--report-md", metavar="FILE", help="write the certification report as Markdown")
+    group.addoption("--vuln-report", metavar="FILE",
+                    help="Trivy or Grype JSON report of the image, for NO-CRITICAL-VULNS (default: run trivy "
+                         "or grype if on PATH, else skip)")
+    group.addoption("--scan-timeout", type=float, default=600.0, metavar="SECONDS",
+                    help="time allowed to a scanner found on PATH (default 600)")
+    group.addoption("--certify", metavar="DIR",
+                    help="write a certification bundle into DIR: reports, junit.xml, image and config, "
+                         "candidates' logs, SHA256SUMS")
+    group.addoption("--fuzz-examples", type=int, default=DEFAULT_FUZZ_EXAMPLES, metavar="N",
+                    help=f"generated requests for ROBUST-INPUT (default {DEFAULT_FUZZ_EXAMPLES}; 0 skips fuzzing)")
+    group.addoption("--fuzz-seed", type=int, default=None, metavar="S",
+                    help="seed the fuzzer for a reproducible run (default: random; derandomised when CI is set)")
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -77,6 +102,7 @@ def _in_suite(path: Path) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{_MARKER}(id): the contract requirement ID this check decides")
+    config.addinivalue_line("markers", f"{_LATE}(n): run after the other checks (higher n later)")
     image_ref = config.getoption("image")
     if not image_ref:
         return
@@ -86,6 +112,18 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         _write_reports(config, image_ref, None, aggregate([], set(), run_error=f"bad agent config: {exc}"), 0.0)
         raise pytest.UsageError(f"agent config refused: {exc}") from None
+    vuln_path = config.getoption("vuln_report")
+    try:
+        # Refused before any container starts: a report the suite cannot read decides nothing.
+        vuln_raw = Path(vuln_path).read_bytes() if vuln_path else None
+        vuln_report = vulns.load_report(Path(vuln_path)) if vuln_path else None
+    except (OSError, vulns.VulnReportError) as exc:
+        message = "vulnerability report refused: " + (
+            str(exc) if isinstance(exc, vulns.VulnReportError) else f"{vuln_path}: cannot read: {exc.strerror or exc}")
+        _write_reports(config, image_ref, None, aggregate([], set(), run_error=message), 0.0)
+        raise pytest.UsageError(message) from None
+    if config.getoption("certify"):
+        _configure_bundle(config, image_ref)
     workerinput = getattr(config, "workerinput", {})
     state = RunState(
         image_ref=image_ref,
@@ -93,6 +131,7 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id=workerinput.get("conformance_run_id", uuid.uuid4().hex),
         owner=workerinput.get("conformance_owner", f"{os.uname().nodename}:{os.getpid()}"),
     )
+    state.vuln_report, state.vuln_report_raw = vuln_report, vuln_raw
     config.stash[STATE] = state
     # The suite runs instead of whatever the rootdir's testpaths name, unless paths inside it were given.
     if not any(_in_suite(Path(str(a).split("::")[0])) for a in config.args if Path(str(a).split("::")[0]).exists()):
@@ -129,6 +168,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marks = list(item.iter_markers(_MARKER))
         if len(marks) != 1 or not marks[0].args or marks[0].args[0] not in BY_ID:
             raise pytest.UsageError(f"{item.nodeid}: every check needs exactly one @requirement(ID) marker with a known ID")
+    # Checks that may harm the shared candidate (fuzzing) run after those that only read it, and
+    # the watch over its whole life (STAYS-UP) after everything: `@pytest.mark.late(N)`.
+    items.sort(key=lambda item: item.get_closest_marker(_LATE).args[0] if item.get_closest_marker(_LATE) else 0)
 
 
 def implemented_ids() -> set[str]:
@@ -155,9 +197,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status == "skip" and isinstance(report.longrepr, tuple):
         lines = [str(report.longrepr[2]).removeprefix("Skipped: ")]
     recorded = item.stash.get(EVIDENCE, [])
-    payload = {"id": mark.args[0], "status": status, "evidence": lines + [x for x in recorded if x not in lines]}
+    if status == "error" and isinstance(getattr(call.excinfo, "value", None), vulns.VulnReportError):
+        lines = [f"not checked: {call.excinfo.value}"]  # a refused scanner report: its reason, no traceback
+    payload = {"id": mark.args[0], "status": status, "evidence": lines + [x for x in recorded if x not in lines],
+               "duration_s": round(report.duration, 6)}
     report.user_properties.append((_PROPERTY, json.dumps(payload)))
-    if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, CandidateUnavailable)):
+    if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, CandidateUnavailable,
+                                                                    vulns.VulnReportError)):
         # Evidence reads better than a traceback into the suite's own code; other errors keep theirs.
         report.longrepr = "\n".join([f"{mark.args[0]} {status}:", *payload["evidence"]])
 
@@ -188,20 +234,36 @@ class ConformanceRun:
             if name == _PROPERTY:
                 payload = json.loads(value)
                 check = report.nodeid.split("::", 1)[-1]
-                self.state.checks.append(CheckResult(check, payload["id"], payload["status"], tuple(payload["evidence"])))
+                self.state.checks.append(CheckResult(check, payload["id"], payload["status"],
+                                                     tuple(payload["evidence"]), payload.get("duration_s", 0.0),
+                                                     report.nodeid))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.state.order = {item.nodeid: i for i, item in enumerate(session.items)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        """Under xdist the controller collects nothing: the workers' collection gives the order."""
+        self.state.order = {nodeid: i for i, nodeid in enumerate(ids)}
 
     def _finish(self, interrupted: bool) -> dict:
         state = self.state
+        # Results arrive in completion order (under xdist, whichever worker is first): report them
+        # in collection order, so two runs of the same image give the same report.
+        state.checks.sort(key=lambda c: (state.order.get(c.nodeid, len(state.order)), c.nodeid))
         results = aggregate(state.checks, implemented_ids(), state.run_error, interrupted)
         state.report = _write_reports(self.config, state.image_ref, state.image, results, time.monotonic() - state.started)
         return state.report
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        try:
-            candidate_mod.remove_labelled(connect(), {candidate_mod.LABEL_RUN: self.state.run_id})
-        except InfrastructureError as exc:
-            self.config.get_terminal_writer().line(f"agent-conformance: cleanup failed: {exc}", red=True)
+        # The sweep by run label is the controller's: it runs after every worker has finished. A
+        # worker sweeping would kill the candidates of workers still running (they share the label).
+        if _is_controller(self.config):
+            try:
+                candidate_mod.remove_labelled(connect(), {candidate_mod.LABEL_RUN: self.state.run_id})
+            except InfrastructureError as exc:
+                self.config.get_terminal_writer().line(f"agent-conformance: cleanup failed: {exc}", red=True)
         if not _is_controller(self.config) or self.state.run_error:
             return
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
@@ -224,6 +286,8 @@ class ConformanceRun:
         for option in ("report_json", "report_md"):
             if self.config.getoption(option):
                 terminalreporter.write_line(f"report written: {self.config.getoption(option)}")
+        if BUNDLE in self.config.stash:
+            terminalreporter.write_line(f"certification bundle written: {self.config.stash[BUNDLE]}")
 
 
 def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | None, results, duration_s: float) -> dict:
@@ -232,4 +296,45 @@ def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | Non
         report_mod.write_json(config.getoption("report_json"), report)
     if config.getoption("report_md"):
         report_mod.write_markdown(config.getoption("report_md"), report)
+    beside = config.getoption("report_json") or config.getoption("report_md")
+    if beside:
+        report_mod.write_reproductions(Path(beside).with_suffix(".repro.sh"), report)
+    if BUNDLE in config.stash and _is_controller(config):
+        _write_bundle(config, report, image)
     return report
+
+
+# -- the certification bundle (--certify DIR) ---------------------------------------------------
+
+
+def _configure_bundle(config: pytest.Config, image_ref: str) -> None:
+    """Every process keeps its candidates' logs in DIR/logs; the controller first empties DIR."""
+    directory = Path(config.getoption("certify"))
+    if _is_controller(config):
+        try:
+            certify.prepare(directory)
+        except certify.BundleError as exc:
+            _write_reports(config, image_ref, None, aggregate([], set(), run_error=str(exc)), 0.0)
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[BUNDLE] = directory
+    if config.getoption("fuzz_seed", None) is None and hasattr(config.option, "fuzz_seed"):
+        config.option.fuzz_seed = CERTIFY_FUZZ_SEED  # same in every process: workers parse the same args
+    keeper = certify.LogKeeper(directory, getattr(config, "workerinput", {}).get("workerid"))
+    candidate_mod.BEFORE_REMOVE.append(keeper)
+    config.add_cleanup(lambda: candidate_mod.BEFORE_REMOVE.remove(keeper))
+
+
+def _write_bundle(config: pytest.Config, report: dict, image: ImageInfo | None) -> None:
+    state = config.stash.get(STATE, None)
+    options = {
+        "vuln_report": config.getoption("vuln_report"),
+        "fuzz_examples": config.getoption("fuzz_examples", None),
+        "fuzz_seed": config.getoption("fuzz_seed", None),
+        "selection": {"keyword": config.getoption("keyword") or None, "markexpr": config.getoption("markexpr") or None},
+    }
+    certify.write(
+        config.stash[BUNDLE], report=report, checks=state.checks if state else [], image=image,
+        agent_config=state.config.as_dict() if state else None, options=options,
+        timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        vuln_report=state.vuln_report_raw if state else None,
+    )

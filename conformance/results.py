@@ -22,6 +22,8 @@ class CheckResult:
     requirement_id: str
     status: str
     evidence: tuple[str, ...] = ()
+    duration_s: float = 0.0  # the phase that decided it (call, or the failing setup/teardown)
+    nodeid: str = ""  # the full pytest node ID: orders checks and names them in junit.xml
 
 
 @dataclass

@@ -92,6 +92,9 @@ def _final_stage_platform(dockerfile: str) -> str | None:
 
 def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str) -> str:
     """Build one sample with the legacy builder (no BuildKit needed); returns the image ID."""
+    if (sample.path / "uv.lock").exists():
+        # A uv project (the docs' example): its Dockerfile runs `uv sync --frozen` offline from this cache.
+        localbase.ensure_uv_cache(sample.path, WHEELHOUSE)
     try:
         image, _ = client.images.build(
             path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import endpoints, streaming
+from conformance import endpoints, runtime, streaming
 from conformance.candidate import PLATFORM_PROFILE, Candidate, Profile
 from conformance.engine import connect
 from conformance.image import inspect_image
@@ -48,17 +48,30 @@ def image_info(run, docker_client):
 
 
 @pytest.fixture(scope="session")
-def candidate(run, docker_client, image_info, budgets, agent_config):
+def platform_run(request, run, docker_client, image_info, agent_config):
+    """The runs around the shared candidate: its first answers, the diagnosis when a platform
+    constraint breaks it, and the lifecycle checks' own candidates (conformance.runtime)."""
+    with runtime.PlatformRun(docker_client, image_info, run.run_id, run.owner, agent_config,
+                             runtime.selected_ids(request.session.items)) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="session")
+def candidate(run, docker_client, image_info, budgets, agent_config, platform_run):
     """The shared candidate, started as the platform starts it and waited on until ready (or
-    until its failure is certain: `candidate.startup` says how the wait ended)."""
+    until its failure is certain: `candidate.startup` says how the wait ended). When the read-only
+    root or the reserved variables break it, a stand-in with that constraint relaxed serves in its
+    place, and the checks' evidence says so (conformance.runtime)."""
     shared = Candidate(docker_client, image_info, run.run_id, PLATFORM_PROFILE, owner=run.owner)
     try:
         shared.start()
-        startup = shared.wait_ready(budgets.startup_s, on_ready=lambda http: endpoints.call_all(http, agent_config))
+        shared.wait_ready(budgets.startup_s, on_ready=lambda http: endpoints.call_all(http, agent_config))
+        chosen = platform_run.adopt(shared)
+        startup = chosen.startup
         if endpoints.unserved(startup.first_calls):
-            with shared.client_http(budgets.request_s) as http:
+            with chosen.client_http(budgets.request_s) as http:
                 startup.settled_s = endpoints.settle(http, agent_config, within_s=budgets.startup_s)
-        yield shared
+        yield chosen
     finally:
         shared.remove()
 
@@ -73,12 +86,13 @@ def http(candidate, budgets):
 
 
 @pytest.fixture
-def start_candidate(run, docker_client, image_info):
+def start_candidate(request, run, docker_client, image_info):
     """Factory for a candidate of the check's own (restarted, signalled, other constraints)."""
     made: list[Candidate] = []
 
     def start(profile: Profile = PLATFORM_PROFILE) -> Candidate:
         new = Candidate(docker_client, image_info, run.run_id, profile, owner=run.owner)
+        new.check = request.node.name  # names its log in a certification bundle
         made.append(new)
         return new.start()
 
@@ -93,6 +107,25 @@ def evidence(request) -> list[str]:
     lines: list[str] = []
     request.node.stash[EVIDENCE] = lines
     return lines
+
+
+@pytest.fixture(scope="session")
+def lifecycle_runs(candidate, platform_run):
+    """The platform run once the shared candidate is settled (for the lifecycle checks); their
+    own candidates start together at the latest when the first of these checks comes."""
+    platform_run.start_background()
+    return platform_run
+
+
+@pytest.fixture(autouse=True)
+def _stand_in_noted(request):
+    """A check that ran on a stand-in (the platform's candidate does not serve) says so."""
+    if "candidate" not in request.fixturenames or runtime.LIFECYCLE_IDS & runtime.selected_ids([request.node]):
+        return
+    request.getfixturevalue("candidate")  # settled first: it decides whether a stand-in serves
+    note = request.getfixturevalue("platform_run").stand_in_note()
+    if note:
+        request.getfixturevalue("evidence").append(note)
 
 
 @pytest.fixture(scope="session")

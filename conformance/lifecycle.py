@@ -1,0 +1,188 @@
+"""What the platform does to a container over its life, done to a candidate: replace it (a fresh
+container), restart it, send it SIGTERM (idle and mid-stream), and watch the shared one for the
+whole run. Each scenario starts its own candidate and removes it; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import docker.errors
+import requests.exceptions
+
+from . import endpoints, exchange, mediatype, shutdown
+from .candidate import Candidate, CandidateUnavailable, Profile, Startup
+from .config import AgentConfig
+from .engine import first_line
+from .runs import LOG_LINES, POLL_S, Run, execute
+
+SOAK_REQUESTS = 300  # 25 minutes of liveness and readiness probes at Kubernetes' 10 s period
+SOAK_MAX_S = 20.0
+_DOCKER_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
+
+Make = Callable[[Profile], Candidate]
+
+
+# -- answers compared across runs ----------------------------------------------------------------
+def signature(answer: exchange.Exchange) -> str:
+    """What must stay the same across restarts: the status and the media type."""
+    if answer.status is None:
+        return "no answer"
+    return f"{answer.status} {mediatype.essence(answer.content_type) or '(no Content-Type)'}"
+
+
+def differences(first: Sequence[endpoints.Outcome], again: Sequence[endpoints.Outcome]) -> list[str]:
+    """One line per request whose status or media type changed; empty if all answered alike."""
+    before = {o.what: signature(o.answer) for o in first}
+    lines = []
+    for outcome in again:
+        was = before.get(outcome.what)
+        now = signature(outcome.answer)
+        if was is not None and was != now:
+            lines.append(f"{outcome.what}: {was} in the first run, now {now}")
+    return lines
+
+
+# -- replaced and restarted ----------------------------------------------------------------------
+@dataclass
+class RestartRun:
+    """A fresh container (`fresh`), then SIGTERM while idle and a start of the same container,
+    which is what `docker restart` does: the stop half is GRACEFUL-SHUTDOWN's idle measurement."""
+
+    fresh: Run
+    stop: shutdown.Shutdown | None = None
+    restarted: Startup | None = None
+    outcomes: list[endpoints.Outcome] = field(default_factory=list)
+    ports: tuple[int | None, int | None] = (None, None)
+    log: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def restart(make: Make, variant: str, config: AgentConfig) -> RestartRun:
+    run = execute(make, variant, config, keep=True, role="restart")
+    result = RestartRun(run)
+    if not run.served:
+        return result
+    candidate = run.candidate
+    try:
+        before = candidate.host_port()
+        result.stop = shutdown.sigterm(candidate.container, "while idle", candidate.state().get("Pid") or 0)
+        candidate.container.start()
+        candidate.started_at = time.monotonic()
+        result.restarted = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S)
+        if result.restarted.serving:
+            result.ports = (before, candidate.host_port())  # a new one: asked again
+            with candidate.client_http(config.budgets.request_s) as client:
+                result.outcomes = endpoints.exercise(client, config)
+        result.log = candidate.log_tail(LOG_LINES)
+    except CandidateUnavailable as exc:
+        result.error = str(exc)
+    except _DOCKER_ERRORS as exc:
+        result.error = f"Docker failed to restart the container: {first_line(exc)}"
+    finally:
+        candidate.remove()
+    return result
+
+
+# -- SIGTERM with a stream in flight -------------------------------------------------------------
+@dataclass
+class SigtermRun:
+    run: Run
+    stop: shutdown.Shutdown | None = None
+
+
+def sigterm_mid_stream(make: Make, variant: str, config: AgentConfig) -> SigtermRun:
+    run = execute(make, variant, config, keep=True, role="sigterm", exercise=False)
+    result = SigtermRun(run)
+    if not run.served:
+        return result
+    candidate = run.candidate
+    try:
+        endpoint = config.endpoints[0]
+        stream = shutdown.StreamInFlight(candidate.base_url(), endpoint, config.budgets.request_s)
+        in_flight = stream.start()
+        when = (f"while {endpoint.label} streamed" if in_flight
+                else f"after {endpoint.label} (Accept: text/event-stream) {stream.ended or 'sent nothing'}")
+        result.stop = shutdown.sigterm(candidate.container, when, candidate.state().get("Pid") or 0)
+        seen = stream.finish()  # joined either way: bounded by the request timeout
+        result.stop.stream = seen if in_flight else ""
+    except _DOCKER_ERRORS as exc:
+        result.stop = shutdown.Shutdown("mid-stream", shutdown.Pid1("", None),
+                                        error=f"Docker failed: {first_line(exc)}")
+    finally:
+        candidate.remove()
+    return result
+
+
+# -- the shared candidate over the whole run (STAYS-UP) ------------------------------------------
+@dataclass(frozen=True)
+class Baseline:
+    started_at: str
+    restart_count: int
+    health: exchange.Exchange
+
+
+def baseline(candidate: Candidate, timeout_s: float) -> Baseline | None:
+    """How the shared candidate stands once settled; None if it is already gone."""
+    try:
+        state = candidate.reload()
+        with candidate.client_http(timeout_s) as client:
+            health = exchange.request(client, "GET", "/health", timeout_s=timeout_s)
+    except (CandidateUnavailable, *_DOCKER_ERRORS):
+        return None
+    return Baseline(state["State"].get("StartedAt", ""), int(state.get("RestartCount") or 0), health)
+
+
+@dataclass
+class Soak:
+    sent: int = 0
+    first_miss: exchange.Exchange | None = None  # the first probe without an answer
+    elapsed_s: float = 0.0
+
+
+def soak(candidate: Candidate, timeout_s: float, count: int = SOAK_REQUESTS, max_s: float = SOAK_MAX_S) -> Soak:
+    """Probe /ready and /health in turn as a kubelet would, only faster; stops at the first probe
+    left unanswered (the container may be gone) or when the count or the time is spent."""
+    result = Soak()
+    started = time.monotonic()
+    try:
+        client = candidate.client_http(timeout_s)
+    except CandidateUnavailable:
+        return result
+    with client:
+        while result.sent < count and time.monotonic() - started < max_s:
+            answer = exchange.request(client, "GET", ("/ready", "/health")[result.sent % 2], timeout_s=timeout_s)
+            result.sent += 1
+            if answer.status is None:
+                result.first_miss = answer
+                break
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def health(candidate: Candidate, timeout_s: float) -> exchange.Exchange:
+    """GET /health now; an answer-less Exchange when the container has no port any more."""
+    try:
+        with candidate.client_http(timeout_s) as client:
+            return exchange.request(client, "GET", "/health", timeout_s=timeout_s)
+    except CandidateUnavailable as exc:
+        return exchange.Exchange("GET", "/health", (), None, None, error=str(exc))
+
+
+def await_exit(candidate: Candidate, within_s: float = 2.0, poll_s: float = 0.05) -> None:
+    """Wait (bounded) until Docker sees the container stop, if it is about to."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and candidate.state().get("Running"):
+        time.sleep(poll_s)
+
+
+def name_list(names) -> str:
+    """`PORT, K_SERVICE, …, KUBERNETES_* (8)`: the reserved names, families folded."""
+    names = list(names)
+    kube = [n for n in names if n.startswith("KUBERNETES_")]
+    shown = [n for n in names if not n.startswith("KUBERNETES_")]
+    if kube:
+        shown.insert(next((i for i, n in enumerate(names) if n in kube), len(shown)), f"KUBERNETES_* ({len(kube)})")
+    return ", ".join(shown)

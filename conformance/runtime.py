@@ -1,0 +1,210 @@
+"""The shared candidate and the runs around it, for one pytest session (one per xdist worker).
+
+`adopt(shared)`, once the platform's candidate has been waited on: its first answers are taken
+(the probes and every endpoint in both modes: what READONLY-ROOTFS judges and STATELESS-RESTART
+compares with). When it fails — it exits before ready, or answers with a 5xx or not at all — the
+constraints are relaxed one at a time, in parallel (writable root; no reserved variables), to find
+the one that breaks it (`diagnosis`). If one does, the other checks get a stand-in that serves, and say so,
+rather than a wall of errors. Then the auxiliary runs of the lifecycle checks (writable root and
+`docker diff`, no reserved variables, restart, SIGTERM mid-stream) start together in threads, so
+they cost about the longest of them, and overlap the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
+
+import docker
+
+from . import diagnosis, endpoints, lifecycle
+from .candidate import Candidate, CandidateUnavailable, Profile, Startup
+from .config import AgentConfig
+from .image import ImageInfo
+from .runs import DESCRIPTIONS, LOG_LINES, VARIANTS, Run, execute
+
+LIFECYCLE_IDS = frozenset({"READONLY-ROOTFS", "WRITES-ONLY-TMP", "PLATFORM-ENV", "STATELESS-RESTART", "STAYS-UP",
+                           "GRACEFUL-SHUTDOWN"})
+RESULT_WAIT_S = 600.0  # a backstop only: each run is bounded by its own budgets well below
+CLOSE_WAIT_S = 30.0
+
+
+def selected_ids(items) -> set[str]:
+    """The requirement IDs of the checks this session runs (after -k/-m deselection)."""
+    return {mark.args[0] for item in items for mark in item.iter_markers("requirement") if mark.args}
+
+
+class PlatformRun:
+    """The shared candidate, the runs around it and every container they made (`close` removes them)."""
+
+    def __init__(self, client: docker.DockerClient, image: ImageInfo, run_id: str, owner: str,
+                 config: AgentConfig, selected: set[str], prefetch: bool | None = None):
+        self.client, self.image, self.run_id, self.owner, self.config = client, image, run_id, owner, config
+        self.selected = selected
+        # Under xdist a worker may run none of the lifecycle checks: it starts their runs only when
+        # the first one of them comes (`start_background`), not as soon as the candidate is ready.
+        self.prefetch = "PYTEST_XDIST_WORKER" not in os.environ if prefetch is None else prefetch
+        self.runs: dict[str, Run] = {}
+        self.candidate: Candidate | None = None  # what the checks use: the shared one or a stand-in
+        self.stand_in: Run | None = None
+        self.culprit: str | None = None  # the ID whose constraint breaks the platform's candidate
+        self.baseline: lifecycle.Baseline | None = None
+        self._made: list[Candidate] = []
+        self._futures: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-conformance-run")
+
+    # -- the shared candidate --------------------------------------------------------------------
+    def adopt(self, shared: Candidate) -> Candidate:
+        """Take the platform's candidate (already waited on); returns the one the checks use."""
+        platform = Run("platform", shared, shared.startup)
+        self.runs["platform"] = platform
+        self.candidate = shared
+        if self.selected & LIFECYCLE_IDS and platform.served:
+            with shared.client_http(self.config.budgets.request_s) as client:
+                platform.outcomes = endpoints.exercise(client, self.config)
+        platform.log = shared.log_tail(LOG_LINES)
+        if {diagnosis.READONLY, diagnosis.ENV} & self.selected:
+            self._diagnose(platform)
+        if self.candidate.startup.serving and "STAYS-UP" in self.selected:
+            self.baseline = lifecycle.baseline(self.candidate, self.config.budgets.request_s)
+        if self.prefetch:
+            self.start_background()
+        return self.candidate
+
+    def start_background(self) -> None:
+        """Start every auxiliary run the selected lifecycle checks need, together (idempotent)."""
+        if self.candidate is not None and self.candidate.startup.serving:
+            for key in self._wanted():
+                self._ensure(key)
+
+    def _diagnose(self, platform: Run) -> None:
+        if platform.startup.state == "exited":
+            relaxed = ("writable", "no-env", "writable-no-env")
+        elif platform.served and diagnosis.suspects(platform):
+            relaxed = ("writable", "no-env")
+        else:
+            return
+        wait_all([self._ensure(name, keep=True) for name in relaxed], timeout=RESULT_WAIT_S)
+        judgements = {rid: diagnosis.judge(self.runs, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+        self.culprit = diagnosis.blame(judgements)
+        chosen = diagnosis.stand_in(self.runs, judgements)
+        for name in relaxed:
+            if name != chosen and name in self.runs:
+                self.runs[name].candidate.remove()
+        if chosen is None:
+            return
+        self.stand_in = self.runs[chosen]
+        self.candidate = self.stand_in.candidate
+        if platform.startup.state == "exited":
+            platform.startup.blame = self.culprit
+            own = self.stand_in.startup
+            self.candidate.startup = Startup(
+                state="stand-in", elapsed_s=own.elapsed_s, budget_s=own.budget_s, ready_s=own.ready_s,
+                ready_answer=own.ready_answer, last_answer=own.last_answer, listeners=own.listeners,
+                first_calls=own.first_calls, blame=self.culprit,
+                note=f"{DESCRIPTIONS['platform']} {platform.startup.cause()}; {self.stand_in.description} it "
+                     "serves, and the checks that need HTTP ran on that stand-in",
+            )
+
+    def stand_in_note(self) -> str | None:
+        """The evidence line of every other check while a stand-in serves in the platform's place."""
+        if self.stand_in is None:
+            return None
+        platform = self.runs["platform"]
+        broken = ("the container does not start" if not platform.served
+                  else f"{len(platform.problems)} of its answers fail")
+        return (f"note: under the platform's constraints {broken} (see {self.culprit}); this check ran on a "
+                f"stand-in {self.stand_in.description}")
+
+    def relaxed_failures(self) -> list[str]:
+        """How the relaxed runs of a diagnosis that found no culprit ended (fixed order)."""
+        return [f"{self.runs[name].description} {self.runs[name].failure()}" for name in diagnosis.STAND_IN_ORDER
+                if name in self.runs and not self.runs[name].served]
+
+    @property
+    def variant(self) -> str:
+        """The variant the checks' candidate runs: the platform's, or the stand-in's."""
+        return self.stand_in.name if self.stand_in else "platform"
+
+    # -- auxiliary runs, in threads --------------------------------------------------------------
+    def writable_name(self) -> str:
+        """The writable-root variant of the candidate in use (same reserved variables)."""
+        return "writable" if VARIANTS[self.variant][1] else "writable-no-env"
+
+    def _wanted(self) -> list[str]:
+        wanted = []
+        if "WRITES-ONLY-TMP" in self.selected:
+            wanted.append(self.writable_name())
+        if "PLATFORM-ENV" in self.selected:
+            wanted.append("no-env")
+        if self.selected & {"STATELESS-RESTART", "GRACEFUL-SHUTDOWN"}:
+            wanted.append("restart")
+        if "GRACEFUL-SHUTDOWN" in self.selected and self.config.endpoints:
+            wanted.append("sigterm")
+        return wanted
+
+    def run(self, name: str) -> Run:
+        """A variant run (started now if nobody asked for it yet), once finished."""
+        return self._ensure(name).result(RESULT_WAIT_S)
+
+    def restart(self) -> lifecycle.RestartRun:
+        return self._ensure("restart").result(RESULT_WAIT_S)
+
+    def sigterm(self) -> lifecycle.SigtermRun:
+        return self._ensure("sigterm").result(RESULT_WAIT_S)
+
+    def _ensure(self, key: str, keep: bool = False) -> Future:
+        with self._lock:
+            if key not in self._futures:
+                self._futures[key] = self._pool.submit(self._task(key, keep))
+            return self._futures[key]
+
+    def _task(self, key: str, keep: bool):
+        if key == "restart":
+            return lambda: lifecycle.restart(self.make, self.variant, self.config)
+        if key == "sigterm":
+            return lambda: lifecycle.sigterm_mid_stream(self.make, self.variant, self.config)
+
+        def variant_run() -> Run:
+            # A writable run also records what it changed on disk, right after its exercise.
+            run = execute(self.make, key, self.config, diff=not VARIANTS[key][0], keep=keep)
+            with self._lock:
+                self.runs[key] = run
+            return run
+
+        return variant_run
+
+    def make(self, profile: Profile) -> Candidate:
+        """A candidate of this session (removed by `close`); refused once the session ends."""
+        with self._lock:
+            if self._closed:
+                raise CandidateUnavailable("the session is ending: no new candidate")
+            made = Candidate(self.client, self.image, self.run_id, profile, owner=self.owner)
+            self._made.append(made)
+        return made
+
+    # -- the end ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            futures = list(self._futures.values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        for future in futures:
+            try:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - whatever a run met, its containers go below
+                pass
+        for made in self._made:
+            made.remove()
+
+    def __enter__(self) -> "PlatformRun":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

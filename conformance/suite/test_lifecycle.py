@@ -1,0 +1,188 @@
+"""The environment and the life of a container on the platform: its reserved variables set
+(PLATFORM-ENV), replaced and restarted at will (STATELESS-RESTART), stopped with SIGTERM
+(GRACEFUL-SHUTDOWN), and never dying on its own (STAYS-UP, watched over the whole run).
+
+The candidates of these checks start together in the background (conformance.runtime); the
+checks run after the others, and STAYS-UP after everything."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import diagnosis, lifecycle, logcauses, shutdown
+from conformance.candidate import RESERVED_ENV, CandidateUnavailable
+from conformance.outcome import fail
+from conformance.runs import VARIANTS, variant_name
+
+pytestmark = pytest.mark.late(2)
+
+
+def _see(runs) -> str:
+    startup = runs.runs["platform"].startup
+    return f"(see {startup.blame or 'STARTUP-TIME'})"
+
+
+def _require_serving(runs) -> None:
+    startup = runs.candidate.startup
+    if not startup.serving:
+        raise CandidateUnavailable(f"{startup.cause()} {_see(runs)}")
+
+
+def _log_tail(lines: list[str], count: int = 15) -> list[str]:
+    return [f"log tail ({min(count, len(lines))} lines):"] + [f"  | {line}" for line in lines[-count:]]
+
+
+@pytest.mark.requirement("PLATFORM-ENV")
+def test_serves_with_the_platform_variables(lifecycle_runs, evidence):
+    runs = lifecycle_runs
+    verdict = diagnosis.judge(runs.runs, diagnosis.ENV)
+    if verdict.status == "undecided":
+        raise CandidateUnavailable(f"{runs.runs['platform'].startup.cause()} {_see(runs)}"
+                                   + "".join(f"; {line}" for line in runs.relaxed_failures()))
+    strict = runs.runs[verdict.strict]
+    relaxed = runs.runs.get(verdict.relaxed)
+    injected = f"{lifecycle.name_list(RESERVED_ENV)} (dummy values)"
+    if verdict.status == "fail":
+        said = logcauses.variable_lines(strict.log, RESERVED_ENV) + logcauses.error_lines(strict.log)
+        words = ["the agent's log:"] + [f"  | {line}" for line in dict.fromkeys(said) or strict.log[-8:]]
+        words += [f"how to fix: {hint}" for hint in logcauses.variable_hints(strict.log)]
+        if verdict.exited:
+            fail(f"with the platform's reserved variables set, {strict.failure()}; {relaxed.description} it "
+                 "becomes ready and serves", [f"set: {injected}", *words])
+        first = strict.problems[verdict.labels[0]]
+        fail(f"{first.what} {first.problem} with the reserved variables set, not {relaxed.description}",
+             [f"set: {injected}", *first.answer.evidence(), *words])
+    where = ("under the platform's constraints" if strict.name == "platform"
+             else f"{strict.description} (see READONLY-ROOTFS)")
+    evidence.append(f"with {injected} set, {where}: it serves, {len(strict.outcomes) - len(strict.problems)} of "
+                    f"{len(strict.outcomes)} answers as the contract asks")
+    for label in verdict.labels:
+        evidence.append(f"{label} {strict.problems[label].problem}"
+                        f"{' ' + relaxed.description + ' as well' if relaxed else ''}: not the variables' doing "
+                        "(another requirement reports it)")
+    # Information: the platform always sets PORT, but an image that needs it fails under `docker run`.
+    bare_name = variant_name(VARIANTS[strict.name][0], False)
+    bare = runs.runs.get(bare_name) or runs.run(bare_name)
+    worse = [outcome for label, outcome in bare.problems.items() if label not in strict.problems]
+    if bare.served and not worse:
+        evidence.append("without any of them (PORT unset, as under a plain `docker run`) it serves as well")
+    elif bare.served:
+        evidence.append(f"information: without them (PORT unset) {len(worse)} more answers fail: "
+                        f"{worse[0].what} {worse[0].problem}")
+    else:
+        evidence.append(f"information: without them (PORT unset) {bare.failure()}: it depends on PORT (or another "
+                        "reserved variable); the platform sets PORT=8080, a plain `docker run` does not")
+
+
+@pytest.mark.requirement("STATELESS-RESTART")
+def test_restarted_and_fresh_containers_answer_alike(lifecycle_runs, budgets, evidence):
+    runs = lifecycle_runs
+    _require_serving(runs)
+    first = runs.runs[runs.variant]
+    result = runs.restart()
+    evidence.append(f"first run: {_readiness(first.startup)}; {len(first.outcomes)} answers")
+    _judge_start("a fresh container of the same image", result.fresh.startup, first.startup, budgets,
+                 result.fresh.failure(), result.fresh.log)
+    changed = lifecycle.differences(first.outcomes, result.fresh.outcomes)
+    if changed:
+        fail(f"a fresh container answers differently: {changed[0]}", changed)
+    evidence.append(f"fresh container: {_readiness(result.fresh.startup)}; the same status and media type for all "
+                    f"{len(result.fresh.outcomes)} answers")
+    if result.error or result.restarted is None:
+        raise CandidateUnavailable(f"the restart could not be made: {result.error or result.stop.summary()}")
+    _judge_start("after a restart", result.restarted, first.startup, budgets,
+                 result.restarted.cause(), result.log)
+    changed = lifecycle.differences(first.outcomes, result.outcomes)
+    if changed:
+        fail(f"after a restart the container answers differently: {changed[0]}", changed)
+    before, after = result.ports
+    moved = "a new host port (Docker reassigns it on restart)" if after != before else "the same host port"
+    evidence.append(f"restarted (SIGTERM, then started again, as `docker restart` does): "
+                    f"{_readiness(result.restarted)} on {moved}; the same status and "
+                    f"media type for all {len(result.outcomes)} answers")
+
+
+def _readiness(startup) -> str:
+    if startup.ready_s is not None:
+        return f"ready {startup.ready_s:.2f} s after start"
+    return f"serving, /ready not 200 ({startup.cause()})"
+
+
+def _judge_start(what: str, startup, first, budgets, cause: str, log: list[str]) -> None:
+    if startup is None or not startup.serving:
+        fail(f"{what} does not serve again: {cause}", _log_tail(log))
+    if first.ready_s is not None and startup.ready_s is None:
+        fail(f"{what} never answers /ready 200 ({startup.cause()}); the first run did after {first.ready_s:.2f} s",
+             _log_tail(log))
+    slow_now = startup.ready_s is not None and startup.ready_s > budgets.startup_s
+    slow_first = first.ready_s is not None and first.ready_s > budgets.startup_s
+    if slow_now and not slow_first:
+        fail(f"{what} is ready only {startup.ready_s:.1f} s after start (budget {budgets.startup_s:g} s; the first "
+             f"run: {first.ready_s:.2f} s): is it rebuilding state that a restart lost?", _log_tail(log))
+
+
+@pytest.mark.requirement("GRACEFUL-SHUTDOWN")
+def test_exits_within_10_s_of_sigterm(lifecycle_runs, image_info, evidence):
+    runs = lifecycle_runs
+    _require_serving(runs)
+    stops = []
+    restart = runs.restart()
+    if restart.stop is None:
+        raise CandidateUnavailable(f"no container to stop: a fresh one {restart.fresh.failure()} (see STATELESS-RESTART)")
+    stops.append(restart.stop)
+    if runs.config.endpoints:
+        mid = runs.sigterm()
+        if mid.stop is not None:
+            stops.append(mid.stop)
+    pid1 = stops[0].pid1
+    if pid1.command:
+        handles = {True: "handles SIGTERM", False: "has no SIGTERM handler", None: "(signal handlers unreadable)"}
+        evidence.append(f"PID 1: {pid1.command} — {handles[pid1.catches_term]}")
+    evidence += [stop.summary() for stop in stops]
+    broken = [stop for stop in stops if stop.error]
+    if broken:
+        raise CandidateUnavailable(broken[0].summary())
+    slow = [stop for stop in stops if not stop.graceful]
+    if slow:
+        worst = slow[0]
+        took = (f"was still running {shutdown.GIVE_UP_S:g} s later" if worst.elapsed_s is None
+                else f"took {worst.elapsed_s:.1f} s to exit")
+        causes = shutdown.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when)
+        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {shutdown.GRACE_S:g} s after "
+             "SIGTERM)", [f"likely cause: {cause}" for cause in causes])
+
+
+@pytest.mark.requirement("STAYS-UP")
+@pytest.mark.late(3)  # the watch ends after every other check of this worker
+def test_stays_up_through_the_run(lifecycle_runs, budgets, evidence):
+    runs = lifecycle_runs
+    _require_serving(runs)
+    candidate, start = runs.candidate, runs.baseline
+    if start is None:
+        raise CandidateUnavailable(f"the container was gone before the watch began {_see(runs)}")
+    note = runs.stand_in_note()
+    if note:
+        evidence.append(note)
+    probes = lifecycle.soak(candidate, budgets.request_s)
+    end = lifecycle.health(candidate, budgets.request_s)
+    if probes.first_miss or end.status is None:
+        lifecycle.await_exit(candidate)  # a dying process drops connections before Docker sees it exit
+    state = candidate.reload()
+    status = state["State"]
+    if not status.get("Running"):
+        oom = " (killed: out of memory)" if status.get("OOMKilled") else ""
+        at_end = f", {probes.sent} probes into the {lifecycle.SOAK_REQUESTS} sent at the end" if probes.first_miss else ""
+        fail(f"the container exited with code {status.get('ExitCode')}{oom} during the run{at_end}",
+             [f"finished at {status.get('FinishedAt')}; started at {status.get('StartedAt')}",
+              *_log_tail(candidate.log_tail(30), 30)])
+    restarts = int(state.get("RestartCount") or 0) - start.restart_count
+    if restarts or status.get("StartedAt") != start.started_at:
+        fail(f"the container was restarted during the run (started at {start.started_at}, now since "
+             f"{status.get('StartedAt')})", _log_tail(candidate.log_tail(30), 30))
+    was, now = lifecycle.signature(start.health), lifecycle.signature(end)
+    evidence.append(f"running all along; {probes.sent} probes (/ready, /health) sent in {probes.elapsed_s:.1f} s "
+                    "at the end" + (f"; one went unanswered: {probes.first_miss.summary()}" if probes.first_miss
+                                    else ", all answered"))
+    evidence.append(f"GET /health at the start: {was}; at the end: {now}")
+    if was != now:
+        fail(f"GET /health answered {now} at the end of the run, {was} at the start", end.evidence())

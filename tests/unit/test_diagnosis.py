@@ -1,0 +1,104 @@
+"""Which constraint breaks a candidate, from runs that relax one at a time; and which run stands
+in for the platform's."""
+
+import pytest
+
+from conformance import diagnosis, exchange, lifecycle
+from conformance.candidate import Startup
+from conformance.endpoints import Outcome
+from conformance.runs import Run
+
+LABELS = ("GET /ready", "GET /health", "POST /chat (Accept: application/json)", "POST /chat (Accept: text/event-stream)")
+
+
+def answer(status: int | None, content_type: str = "application/json") -> exchange.Exchange:
+    return exchange.Exchange("GET", "/", (), None, status, (("content-type", content_type),) if status else (),
+                             error="" if status else "connection refused")
+
+
+def run(name: str, state: str = "ready", failing: dict[str, int] | None = None) -> Run:
+    failing = failing or {}
+    served = state == "ready"
+    outcomes = [Outcome(label, answer(failing.get(label, 200)), f"answered {failing[label]}" if label in failing else None)
+                for label in LABELS] if served else []
+    return Run(name, None, Startup(state=state, elapsed_s=0.5, budget_s=30, exit_code=None if served else 2), outcomes)
+
+
+def judged(*runs: Run) -> dict[str, diagnosis.Judgement]:
+    table = {r.name: r for r in runs}
+    return {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+
+
+def test_a_candidate_that_serves_clears_both_on_its_own():
+    verdicts = judged(run("platform"))
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "platform")
+    assert verdicts[diagnosis.ENV].status == "pass"
+
+
+def test_exits_only_on_the_read_only_root():  # `uv run`, a cache under $HOME
+    table = {r.name: r for r in (run("platform", "exited"), run("writable"), run("no-env", "exited"),
+                                 run("writable-no-env"))}
+    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("fail", "platform", "writable", exited=True)
+    assert verdicts[diagnosis.ENV] == diagnosis.Judgement("pass", "writable")  # judged where the root is writable
+    assert diagnosis.blame(verdicts) == diagnosis.READONLY
+    assert diagnosis.stand_in(table, verdicts) == "writable"
+
+
+def test_exits_only_with_the_reserved_variables():  # in-cluster mode switched on by KUBERNETES_*
+    table = {r.name: r for r in (run("platform", "exited"), run("writable", "exited"), run("no-env"),
+                                 run("writable-no-env"))}
+    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    assert verdicts[diagnosis.ENV] == diagnosis.Judgement("fail", "platform", "no-env", exited=True)
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "no-env")
+    assert diagnosis.blame(verdicts) == diagnosis.ENV and diagnosis.stand_in(table, verdicts) == "no-env"
+
+
+def test_both_constraints_each_break_it():
+    table = {r.name: r for r in (run("platform", "exited"), run("writable", "exited"), run("no-env", "exited"),
+                                 run("writable-no-env"))}
+    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("fail", "no-env", "writable-no-env", exited=True)
+    assert verdicts[diagnosis.ENV] == diagnosis.Judgement("fail", "writable", "writable-no-env", exited=True)
+    assert diagnosis.blame(verdicts) == diagnosis.READONLY
+    assert diagnosis.stand_in(table, verdicts) == "writable-no-env"
+
+
+def test_nothing_serves_anywhere_decides_nothing():
+    table = {r.name: r for r in (run("platform", "exited"), run("writable", "exited"), run("no-env", "exited"),
+                                 run("writable-no-env", "exited"))}
+    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    assert {v.status for v in verdicts.values()} == {"undecided"}
+    assert diagnosis.blame(verdicts) is None and diagnosis.stand_in(table, verdicts) is None
+
+
+def test_answers_that_fail_only_on_the_read_only_root():  # a log file written on each request
+    chat = {LABELS[2]: 500, LABELS[3]: 500}
+    table = {r.name: r for r in (run("platform", failing=chat), run("writable"), run("no-env", failing=chat))}
+    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("fail", "platform", "writable", LABELS[2:])
+    assert verdicts[diagnosis.ENV] == diagnosis.Judgement("pass", "platform", "no-env", LABELS[2:])
+    assert diagnosis.stand_in(table, verdicts) == "writable"
+
+
+def test_a_defect_every_variant_shows_is_someone_else_s():  # e.g. 5xx until a model loads
+    early = {LABELS[2]: 503}
+    table = {r.name: r for r in (run("platform", failing=early), run("writable", failing=early),
+                                 run("no-env", failing=early))}
+    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "platform", "writable", (LABELS[2],))
+    assert diagnosis.blame(verdicts) is None and diagnosis.stand_in(table, verdicts) is None
+
+
+def test_a_wrong_status_or_media_type_is_never_the_constraints():  # a 204 from /health is HEALTH-200's
+    verdicts = judged(run("platform", failing={LABELS[1]: 204}))  # decided without relaxed runs
+    assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "platform", labels=(LABELS[1],))
+    assert verdicts[diagnosis.ENV].status == "pass"
+
+
+@pytest.mark.parametrize("status, media, same", [(200, "application/json; charset=utf-8", True), (500, "application/json", False),
+                                                 (200, "text/plain", False), (None, "", False)])
+def test_restarts_compare_status_and_media_type(status, media, same):
+    first = [Outcome("GET /ready", answer(200), None)]
+    again = [Outcome("GET /ready", answer(status, media), None)]
+    assert (lifecycle.differences(first, again) == []) is same
