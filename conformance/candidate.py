@@ -22,8 +22,9 @@ from docker.types import Mount
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
-from . import exchange, sockets
-from .engine import API_TIMEOUT_S, InfrastructureError, first_line
+from . import exchange, sandbox, sockets
+from .config import Budgets
+from .engine import API_TIMEOUT_S, InfrastructureError, daemon_down, first_line, guard
 from .image import ImageInfo
 
 # Ryuk (testcontainers' reaper) cannot be pulled without a registry; the suite reaps by label.
@@ -36,6 +37,7 @@ LABEL_ROLE = "org.agent-conformance.role"
 PORT = 8080
 TMPFS_OPTIONS = "rw,exec,size=64m,mode=1777"
 LOG_TAIL_LINES = 30
+LOG_LINE_CHARS = 500  # a log line shown in evidence; a flood may write megabytes without a newline
 
 # Dummy values of the variables the platform sets (Knative on Kubernetes, OCI resource principal).
 RESERVED_ENV = {
@@ -134,6 +136,20 @@ class Startup:
         return lines
 
 
+def startup_cap_s(budget_s: float) -> float:
+    """How long the wait for readiness goes on past the startup budget, so a slow agent still gets
+    every other check: twice the budget, at least 30 s more."""
+    return max(2 * budget_s, budget_s + 30)
+
+
+def _shown_line(line: str) -> str:
+    """A log line cut to its start and its end (where an error usually names its cause)."""
+    if len(line) <= LOG_LINE_CHARS:
+        return line
+    half = LOG_LINE_CHARS // 2
+    return f"{line[:half]} … ({len(line) - 2 * half} characters) … {line[-half:]}"
+
+
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -146,16 +162,22 @@ BEFORE_REMOVE: list = []
 
 
 class Candidate:
-    """One container of the image under test. Always `remove()` it (the session does, by label, too)."""
+    """One container of the image under test. Always `remove()` it (the session does, by label, too).
+
+    It runs confined (conformance.sandbox) within `budgets`, which also bound every answer read from
+    it. `internal_network`: the run's network without egress (--no-egress), where it is reached at
+    its own address instead of a published port."""
 
     def __init__(
         self, client: docker.DockerClient, image: ImageInfo, run_id: str, profile: Profile = PLATFORM_PROFILE,
-        owner: str | None = None,
+        owner: str | None = None, budgets: Budgets | None = None, internal_network: str | None = None,
     ):
         self.client = client
         self.image = image
         self.profile = profile
         self.run_id = run_id
+        self.budgets = budgets or Budgets()
+        self.internal_network = internal_network
         self.labels = {
             LABEL: "true",
             LABEL_RUN: run_id,
@@ -163,7 +185,8 @@ class Candidate:
             LABEL_ROLE: profile.role,
         }
         self.name = f"agent-conformance-{run_id[:8]}-{profile.role}-{os.getpid()}-{next(_serial)}"
-        self.container = None  # docker-py Container once created
+        self.container = None  # docker-py Container once created (ordinary calls: short timeout)
+        self._work: docker.DockerClient | None = None  # calls that do work: start, remove (long timeout)
         self.started_at = 0.0
         self.startup: Startup | None = None
         self._volumes: list[str] = []
@@ -181,10 +204,16 @@ class Candidate:
                 "the image defines no CMD or ENTRYPOINT and the platform does not accept a command: nothing "
                 "to start (see IMAGE-ENTRYPOINT)"
             )
-        tc = DockerContainer(self.image.id, docker_client_kw={"timeout": API_TIMEOUT_S})
+        if daemon_down():
+            raise CandidateUnavailable(f"no container can be started: {daemon_down()}")
+        # The client for the slow calls; told the API version, so making it calls nothing.
+        tc = DockerContainer(self.image.id, docker_client_kw={"timeout": API_TIMEOUT_S,
+                                                              "version": self.client.api.api_version})
+        self._work = guard(tc.get_docker_client().client)
         tc.with_name(self.name)
-        # 127.0.0.1 only: the candidate is untrusted and must not be reachable from the network.
-        tc.ports[f"{PORT}/tcp"] = ("127.0.0.1", None)
+        if not self.internal_network:
+            # 127.0.0.1 only: the candidate is untrusted and must not be reachable from the network.
+            tc.ports[f"{PORT}/tcp"] = ("127.0.0.1", None)
         if self.profile.reserved_env:
             tc.with_envs(**RESERVED_ENV)
         tc.with_tmpfs_mount("/tmp", TMPFS_OPTIONS)
@@ -198,17 +227,21 @@ class Candidate:
             read_only=self.profile.read_only_root,
             labels=self.labels,
             mounts=mounts,
-            network="bridge",
+            **sandbox.container_kwargs(self.budgets, self.internal_network),
         )
         try:
             tc.start()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            container = getattr(tc, "_container", None)
-            self.container = container
+            self.container = getattr(tc, "_container", None)
             raise CandidateUnavailable(f"Docker refused to start the container: {first_line(exc)}") from None
-        self.container = tc.get_wrapped_container()
+        self.container = self.client.containers.prepare_model(tc.get_wrapped_container().attrs)
         self.started_at = time.monotonic()
         return self
+
+    def start_again(self) -> None:
+        """Start the (stopped) container again, as `docker restart` does after the stop."""
+        self._work.api.start(self.container.id)
+        self.started_at = time.monotonic()
 
     def _masking_volume(self, path: str) -> str:
         # Anonymous volumes cannot be read-only; a named one is filled with the image's files at
@@ -227,9 +260,11 @@ class Candidate:
                 except Exception:  # noqa: BLE001 - keeping logs must never keep a container alive
                     pass
             try:
-                self.container.remove(force=True, v=True)
+                (self._work or self.client).api.remove_container(self.container.id, force=True, v=True)
             except (docker.errors.DockerException, requests.exceptions.RequestException):
                 pass
+        if self._work is not None:
+            self._work.close()
         for name in self._volumes:
             try:
                 self.client.volumes.get(name).remove(force=True)
@@ -244,16 +279,24 @@ class Candidate:
     def state(self) -> dict:
         return self.reload()["State"]
 
-    def host_port(self) -> int:
-        """The published port on 127.0.0.1; it changes after a restart, so ask each time."""
-        bindings = (self.reload()["NetworkSettings"]["Ports"] or {}).get(f"{PORT}/tcp") or []
-        for binding in bindings:
+    def address(self) -> tuple[str, int]:
+        """Where the suite reaches port 8080: the port published on 127.0.0.1, or on an internal
+        network (nothing is published there) the container's own address. Either changes after a
+        restart, so ask each time."""
+        settings = self.reload()["NetworkSettings"]
+        if self.internal_network:
+            ip = ((settings.get("Networks") or {}).get(self.internal_network) or {}).get("IPAddress")
+            if ip:
+                return ip, PORT
+            raise CandidateUnavailable("the container has no address on its network (it is not running)")
+        for binding in (settings.get("Ports") or {}).get(f"{PORT}/tcp") or []:
             if binding.get("HostPort"):
-                return int(binding["HostPort"])
+                return "127.0.0.1", int(binding["HostPort"])
         raise CandidateUnavailable("the container has no published port (it is not running)")
 
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.host_port()}"
+        host, port = self.address()
+        return f"http://{host}:{port}"
 
     def ip_address(self) -> str:
         networks = self.reload()["NetworkSettings"].get("Networks") or {}
@@ -265,13 +308,15 @@ class Candidate:
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> list[str]:
         try:
+            # Bounded: the log driver splits lines at 16 KiB, and only the last `lines` are sent.
             raw = self.container.logs(tail=lines, stdout=True, stderr=True)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             return [f"(logs unavailable: {first_line(exc)})"]
-        return raw.decode("utf-8", "replace").splitlines()[-lines:]
+        return [_shown_line(line) for line in raw.decode("utf-8", "replace").splitlines()[-lines:]]
 
-    def client_http(self, timeout_s: float) -> httpx.Client:
-        return exchange.make_client(self.base_url(), timeout_s)
+    def client_http(self) -> httpx.Client:
+        """An HTTP client on port 8080, every answer read within the budgets."""
+        return exchange.make_client(self.base_url(), self.budgets)
 
     # -- readiness -------------------------------------------------------------------------------
     def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
@@ -281,7 +326,7 @@ class Candidate:
         "not yet" (e.g. a redirect), the server listens on loopback only, or /ready answers on
         another port. Past the budget it keeps waiting up to `hard_cap_s` (2× budget, at least +30 s) so a
         slow agent still gets every other check."""
-        hard_cap_s = hard_cap_s if hard_cap_s is not None else max(2 * budget_s, budget_s + 30)
+        hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
         deadline = self.started_at + hard_cap_s
         last: exchange.Exchange | None = None
         listeners: list[sockets.Listener] | None = None
@@ -295,7 +340,7 @@ class Candidate:
                     return self._ended("exited", last, listeners, budget_s,
                                        exit_code=state.get("ExitCode"), oom_killed=bool(state.get("OOMKilled")))
                 if http is None:
-                    http = exchange.make_client(f"http://127.0.0.1:{self.host_port()}", 1.0)
+                    http = self.client_http()
                 remaining = deadline - now
                 last = exchange.request(http, "GET", "/ready", timeout_s=max(0.2, min(1.0, remaining)))
                 if last.status == 200:
@@ -333,7 +378,7 @@ class Candidate:
         for listener in listeners:
             if listener.loopback or not ip:
                 continue
-            with exchange.make_client(f"http://{ip}:{listener.port}", 0.5) as http:
+            with exchange.make_client(f"http://{ip}:{listener.port}", self.budgets) as http:
                 if exchange.request(http, "GET", "/ready", timeout_s=0.5).status is not None:
                     return ("wrong-port", listener.port)
         return None
@@ -361,18 +406,21 @@ class Candidate:
 
 
 # -- cleanup by label ----------------------------------------------------------------------------
-def _labelled(client: docker.DockerClient, label_filters: list[str]) -> tuple[list[dict], list[dict]]:
+def _labelled(client: docker.DockerClient, label_filters: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
     # Low-level listings: the high-level ones inspect each object and race with concurrent removals.
-    containers = client.api.containers(all=True, filters={"label": label_filters})
-    volumes = client.api.volumes(filters={"label": label_filters}).get("Volumes") or []
-    return containers, volumes
+    filters = {"label": label_filters}
+    containers = client.api.containers(all=True, filters=filters)
+    volumes = client.api.volumes(filters=filters).get("Volumes") or []
+    networks = client.api.networks(filters=filters)
+    return containers, volumes, networks
 
 
 def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int:
-    """Remove every container and volume carrying these labels; returns the number of containers."""
+    """Remove every container, volume and network carrying these labels (networks last: they
+    cannot go while a container is attached); returns the number of containers."""
     removed = 0
     try:
-        containers, volumes = _labelled(client, [f"{k}={v}" for k, v in filters.items()])
+        containers, volumes, networks = _labelled(client, [f"{k}={v}" for k, v in filters.items()])
         for container in containers:
             try:
                 client.api.remove_container(container["Id"], force=True, v=True)
@@ -388,19 +436,25 @@ def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int
                 client.api.remove_volume(volume["Name"], force=True)
             except docker.errors.NotFound:
                 pass
+        for network in networks:
+            try:
+                client.api.remove_network(network["Id"])
+            except docker.errors.NotFound:
+                pass
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise InfrastructureError(f"could not remove the suite's containers: {first_line(exc)}") from None
     return removed
 
 
 def reap_orphans(client: docker.DockerClient) -> int:
-    """Remove what runs on this host left behind when they were killed (their owner PID is gone)."""
+    """Remove what runs on this host left behind when they were killed (their owner PID is gone):
+    containers, volumes and networks."""
     host = socket.gethostname()
     try:
-        containers, volumes = _labelled(client, [LABEL])
+        found = _labelled(client, [LABEL])
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise InfrastructureError(f"could not list the suite's containers: {first_line(exc)}") from None
-    owners = {(item.get("Labels") or {}).get(LABEL_OWNER, "") for item in containers + volumes}
+    owners = {(item.get("Labels") or {}).get(LABEL_OWNER, "") for items in found for item in items}
     removed = 0
     for owner in owners:
         owner_host, _, pid = owner.rpartition(":")

@@ -89,6 +89,21 @@ def normalise_log(text: str, container_id: str, container_name: str) -> str:
     return _PEER.sub(lambda m: f"{m.group(1)}:<port>" if int(m.group(2)) >= 32768 else m.group(0), text)
 
 
+def tail_bytes(chunks, limit: int) -> tuple[bytes, int]:
+    """The last `limit` bytes of a stream of chunks, and how many came before them."""
+    kept = bytearray()
+    omitted = 0
+    for chunk in chunks:
+        kept += chunk
+        if len(kept) > 2 * limit:  # trimmed now and then, not at every chunk
+            omitted += len(kept) - limit
+            del kept[:-limit]
+    if len(kept) > limit:
+        omitted += len(kept) - limit
+        del kept[:-limit]
+    return bytes(kept), omitted
+
+
 class LogKeeper:
     """A `candidate.BEFORE_REMOVE` hook writing each candidate's logs into `<bundle>/logs/`."""
 
@@ -112,11 +127,12 @@ class LogKeeper:
         try:
             container.reload()
             state = container.attrs.get("State") or {}
-            raw = container.logs(stdout=True, stderr=True)
+            # Streamed and cut as it comes: a flooded log is never held whole.
+            raw, omitted = tail_bytes(container.logs(stdout=True, stderr=True, stream=True, follow=False),
+                                      LOG_MAX_BYTES)
         except Exception as exc:  # noqa: BLE001 - a log we cannot read is said so, not fatal
-            state, raw = {}, f"(logs unavailable: {type(exc).__name__}: {exc})\n".encode()
-        omitted = max(0, len(raw) - LOG_MAX_BYTES)
-        text = raw[omitted:].decode("utf-8", "replace")
+            state, raw, omitted = {}, f"(logs unavailable: {type(exc).__name__}: {exc})\n".encode(), 0
+        text = raw.decode("utf-8", "replace")
         self.logs.mkdir(parents=True, exist_ok=True)
         (self.logs / f"{unique}.log").write_text(
             "\n".join(self._header(candidate, state, omitted)) + "\n"

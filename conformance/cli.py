@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--certify", metavar="DIR",
                         help="write a certification bundle into DIR (reports, junit.xml, image and config, "
                              "candidates' logs, SHA256SUMS)")
+    parser.add_argument("--no-egress", action="store_true",
+                        help="run the candidates on an internal network: no outbound connections (default: outbound "
+                             "network allowed, as on the platform)")
     parser.add_argument("--list-requirements", action="store_true", help="print the requirement catalogue and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="only the verdict table")
     parser.add_argument("--version", action="version", version=f"agent-conformance {__version__}")
@@ -77,6 +80,8 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
         argv.append(f"--scan-timeout={args.scan_timeout}")
     if args.certify:
         argv.append(f"--certify={args.certify}")
+    if args.no_egress:
+        argv.append("--no-egress")
     argv += ["-q", "--no-header", "-rN", "--tb=no"] if args.quiet else ["-rfE", "--tb=short"]
     return argv + extra
 

@@ -1,5 +1,6 @@
 """The agent config: which endpoints the agent declares (method, path, example JSON body) and the
-time budgets. From a TOML file (`--agent-config`) or the `--endpoint`/`--json` shorthand.
+budgets: how long and how much the suite waits for and reads from the candidate, and what the
+candidate's container may use. From a TOML file (`--agent-config`) or the `--endpoint`/`--json` shorthand.
 
 A bad config is refused before any container starts, naming the file, the key and what was expected.
 """
@@ -36,11 +37,39 @@ class Endpoint:
         return None if self.json is None else json.dumps(self.json).encode()
 
 
+# The unit of a budget is read from its name: `_s` seconds, `_mib`/`_kib` sizes (fractions allowed);
+# any other name counts things (a whole number).
+_UNITS = {"_s": "number of seconds", "_mib": "number of MiB", "_kib": "number of KiB"}
+
+
 @dataclass(frozen=True)
 class Budgets:
+    """Every bound the suite puts on the candidate. Hitting one is a failure of the requirement
+    being checked, with the figure and the budget's name ("cap stream_s"), never a hang."""
+
     startup_s: float = 30.0
-    request_s: float = 10.0
+    request_s: float = 10.0  # a whole non-streaming answer, head and body
     fuzz_s: float = 20.0  # wall-clock cap of the fuzz campaign, shrinking included
+    first_byte_s: float = 10.0  # from the request sent to the response head (status line and headers)
+    stream_s: float = 30.0  # a whole event stream (requests whose Accept includes text/event-stream)
+    stream_events: int = 10_000  # events read from one stream
+    response_mib: float = 16.0  # body bytes read from one answer, JSON or event stream
+    header_kib: float = 64.0  # the response head (the HTTP client refuses more than 100 KiB anyway)
+    memory_mib: float = 1024.0  # the container's memory limit (no swap); the OOM killer ends it past this
+    pids: int = 512  # the container's limit on processes and threads
+
+    @property
+    def response_bytes(self) -> int:
+        return int(self.response_mib * (1 << 20))
+
+    @property
+    def header_bytes(self) -> int:
+        return int(self.header_kib * 1024)
+
+
+def unit(name: str) -> str:
+    """What a budget's value means, from its name."""
+    return next((u for suffix, u in _UNITS.items() if name.endswith(suffix)), "whole number")
 
 
 @dataclass(frozen=True)
@@ -67,9 +96,11 @@ def _endpoint(where: str, method: Any, path: Any, body: Any) -> Endpoint:
 
 def _budget(where: str, table: dict[str, Any], key: str, default: float) -> float:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{where}.{key}: expected a positive number of seconds, got {value!r}")
-    return float(value)
+    kind = unit(key)
+    allowed = (int,) if kind == "whole number" else (int, float)
+    if isinstance(value, bool) or not isinstance(value, allowed) or value <= 0:
+        raise ConfigError(f"{where}.{key}: expected a positive {kind}, got {value!r}")
+    return value if kind == "whole number" else float(value)
 
 
 def parse_config(data: dict[str, Any], source: str) -> AgentConfig:

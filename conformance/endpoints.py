@@ -3,7 +3,6 @@ text/event-stream) and SSE (Accept with it), and judging an answer's mode in one
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -20,10 +19,10 @@ JSON_MODE = "application/json"  # the Accept used when one JSON call stands for 
 SSE_MODE = "text/event-stream"
 
 
-def call(client: httpx.Client, endpoint: Endpoint, accept: str | None, timeout_s: float) -> exchange.Exchange:
+def call(client: httpx.Client, endpoint: Endpoint, accept: str | None) -> exchange.Exchange:
+    """One call, within the client's budgets."""
     headers = {"Accept": accept} if accept is not None else {}
-    return exchange.request(client, endpoint.method, endpoint.path, headers=headers, body=endpoint.body_bytes(),
-                            timeout_s=timeout_s)
+    return exchange.request(client, endpoint.method, endpoint.path, headers=headers, body=endpoint.body_bytes())
 
 
 def json_problem(answer: exchange.Exchange) -> str | None:
@@ -34,11 +33,7 @@ def json_problem(answer: exchange.Exchange) -> str | None:
         return f"answered {answer.status}"
     if not mediatype.is_media_type(answer.content_type, mediatype.JSON):
         return f"answered Content-Type {mediatype.describe(answer.content_type)}, not application/json"
-    try:
-        json.loads(answer.body)
-    except ValueError as exc:
-        return f"the body does not parse as JSON ({exc})"
-    return None
+    return answer.json_error()
 
 
 def sse_problem(answer: exchange.Exchange) -> str | None:
@@ -61,22 +56,21 @@ class Outcome:
 
 def exercise(client: httpx.Client, config: AgentConfig) -> list[Outcome]:
     """The probes and every declared endpoint in JSON and SSE mode: what a platform run does."""
-    timeout = config.budgets.request_s
     outcomes = []
     for path in ("/ready", "/health"):
-        answer = exchange.request(client, "GET", path, timeout_s=timeout)
+        answer = exchange.request(client, "GET", path)
         problem = None if answer.status == 200 else f"answered {answer.status or answer.error}"
         outcomes.append(Outcome(f"GET {path}", answer, problem))
     for endpoint in config.endpoints:
-        answer = call(client, endpoint, JSON_MODE, timeout)
+        answer = call(client, endpoint, JSON_MODE)
         outcomes.append(Outcome(f"{endpoint.label} (Accept: {JSON_MODE})", answer, json_problem(answer)))
-        answer = call(client, endpoint, SSE_MODE, timeout)
+        answer = call(client, endpoint, SSE_MODE)
         outcomes.append(Outcome(f"{endpoint.label} (Accept: {SSE_MODE})", answer, sse_problem(answer)))
     return outcomes
 
 
 def call_all(client: httpx.Client, config: AgentConfig, accept: str | None = JSON_MODE) -> list[exchange.Exchange]:
-    return [call(client, endpoint, accept, config.budgets.request_s) for endpoint in config.endpoints]
+    return [call(client, endpoint, accept) for endpoint in config.endpoints]
 
 
 def unserved(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:

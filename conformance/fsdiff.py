@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
 WRITABLE_ROOTS = ("/tmp",)
 SHOWN = 15
+# Changes read at most: a candidate may write millions of files, and folding them is quadratic.
+MAX_CHANGES = 1000
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,14 @@ class Change:
 class DiffReport:
     outside: list[Change] = field(default_factory=list)  # the defects: written outside /tmp
     bytecode: list[Change] = field(default_factory=list)  # information only
+    complete: bool = True  # False: reading stopped at MAX_CHANGES
 
     def lines(self, limit: int = SHOWN) -> list[str]:
         shown = [f"  {c}" for c in self.outside[:limit]]
         if len(self.outside) > limit:
             shown.append(f"  … and {len(self.outside) - limit} more")
+        if not self.complete:
+            shown.append(f"  (reading stopped after {MAX_CHANGES} changed paths: there are more)")
         return shown
 
     def bytecode_line(self) -> str | None:
@@ -76,7 +81,8 @@ def _fold(entries: list[tuple[str, str]]) -> list[Change]:
 
 def classify(changes: list[dict] | None, writable_roots: tuple[str, ...] = WRITABLE_ROOTS) -> DiffReport:
     """`changes`: the Engine API's container changes (`[{"Path": …, "Kind": 0|1|2}]`)."""
-    entries = [(c["Path"], KINDS.get(c.get("Kind"), "changed")) for c in changes or []]
+    complete = len(changes or []) < MAX_CHANGES
+    entries = [(c["Path"], KINDS.get(c.get("Kind"), "changed")) for c in (changes or [])[:MAX_CHANGES]]
     ignored = [p for p, _ in entries if any(_under(p, root) for root in writable_roots)]
     entries = [(p, k) for p, k in entries if p not in ignored]
     code = [(p, k) for p, k in entries if is_bytecode(p)]
@@ -85,7 +91,7 @@ def classify(changes: list[dict] | None, writable_roots: tuple[str, ...] = WRITA
     # Docker made) is not a write of its own.
     below = [p for p, _ in code] + ignored
     rest = [(p, k) for p, k in rest if not (k == "changed" and any(_under(c, p) and c != p for c in below))]
-    return DiffReport(outside=_fold(rest), bytecode=_fold(code))
+    return DiffReport(outside=_fold(rest), bytecode=_fold(code), complete=complete)
 
 
 # -- reading the changes ---------------------------------------------------------------------------
@@ -93,7 +99,7 @@ _OPAQUE = (".wh..wh..opq", ".wh..opq")  # overlayfs/fuse-overlayfs markers of a 
 _WHITEOUT = ".wh."
 
 
-def upper_dir_changes(upper: str | Path, lowers: list[str | Path]) -> list[dict]:
+def upper_dir_changes(upper: str | Path, lowers: list[str | Path], limit: int = MAX_CHANGES) -> list[dict]:
     """What `docker diff` reports, read from an overlay driver's upper directory on the Docker
     host: every entry there was written by the container. A whiteout (a 0/0 character device, or
     a `.wh.NAME` file) is a deletion; an entry absent from every lower layer was added."""
@@ -114,6 +120,8 @@ def upper_dir_changes(upper: str | Path, lowers: list[str | Path]) -> list[dict]
             else:
                 known = any(os.path.lexists(os.path.join(lower, path.lstrip("/"))) for lower in lower_dirs)
                 found.append({"Path": path, "Kind": 0 if known else 1})
+            if len(found) >= limit:
+                return found
     return found
 
 
@@ -125,4 +133,4 @@ def container_changes(container) -> list[dict]:
     upper, lowers = driver.get("UpperDir"), driver.get("LowerDir")
     if upper and lowers and os.access(upper, os.R_OK | os.X_OK):
         return upper_dir_changes(upper, lowers.split(":"))
-    return container.diff() or []
+    return (container.diff() or [])[:MAX_CHANGES]

@@ -55,7 +55,7 @@ class RestartRun:
     stop: shutdown.Shutdown | None = None
     restarted: Startup | None = None
     outcomes: list[endpoints.Outcome] = field(default_factory=list)
-    ports: tuple[int | None, int | None] = (None, None)
+    addresses: tuple = (None, None)  # where 8080 was reached before and after: (host, port) each
     log: list[str] = field(default_factory=list)
     error: str = ""
 
@@ -67,14 +67,13 @@ def restart(make: Make, variant: str, config: AgentConfig) -> RestartRun:
         return result
     candidate = run.candidate
     try:
-        before = candidate.host_port()
+        before = candidate.address()
         result.stop = shutdown.sigterm(candidate.container, "while idle", candidate.state().get("Pid") or 0)
-        candidate.container.start()
-        candidate.started_at = time.monotonic()
+        candidate.start_again()
         result.restarted = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S)
         if result.restarted.serving:
-            result.ports = (before, candidate.host_port())  # a new one: asked again
-            with candidate.client_http(config.budgets.request_s) as client:
+            result.addresses = (before, candidate.address())  # a new one: asked again
+            with candidate.client_http() as client:
                 result.outcomes = endpoints.exercise(client, config)
         result.log = candidate.log_tail(LOG_LINES)
     except CandidateUnavailable as exc:
@@ -101,7 +100,7 @@ def sigterm_mid_stream(make: Make, variant: str, config: AgentConfig) -> Sigterm
     candidate = run.candidate
     try:
         endpoint = config.endpoints[0]
-        stream = shutdown.StreamInFlight(candidate.base_url(), endpoint, config.budgets.request_s)
+        stream = shutdown.StreamInFlight(candidate.client_http(), endpoint)
         in_flight = stream.start()
         when = (f"while {endpoint.label} streamed" if in_flight
                 else f"after {endpoint.label} (Accept: text/event-stream) {stream.ended or 'sent nothing'}")
@@ -124,12 +123,12 @@ class Baseline:
     health: exchange.Exchange
 
 
-def baseline(candidate: Candidate, timeout_s: float) -> Baseline | None:
+def baseline(candidate: Candidate) -> Baseline | None:
     """How the shared candidate stands once settled; None if it is already gone."""
     try:
         state = candidate.reload()
-        with candidate.client_http(timeout_s) as client:
-            health = exchange.request(client, "GET", "/health", timeout_s=timeout_s)
+        with candidate.client_http() as client:
+            health = exchange.request(client, "GET", "/health")
     except (CandidateUnavailable, *_DOCKER_ERRORS):
         return None
     return Baseline(state["State"].get("StartedAt", ""), int(state.get("RestartCount") or 0), health)
@@ -142,18 +141,18 @@ class Soak:
     elapsed_s: float = 0.0
 
 
-def soak(candidate: Candidate, timeout_s: float, count: int = SOAK_REQUESTS, max_s: float = SOAK_MAX_S) -> Soak:
+def soak(candidate: Candidate, count: int = SOAK_REQUESTS, max_s: float = SOAK_MAX_S) -> Soak:
     """Probe /ready and /health in turn as a kubelet would, only faster; stops at the first probe
     left unanswered (the container may be gone) or when the count or the time is spent."""
     result = Soak()
     started = time.monotonic()
     try:
-        client = candidate.client_http(timeout_s)
+        client = candidate.client_http()
     except CandidateUnavailable:
         return result
     with client:
         while result.sent < count and time.monotonic() - started < max_s:
-            answer = exchange.request(client, "GET", ("/ready", "/health")[result.sent % 2], timeout_s=timeout_s)
+            answer = exchange.request(client, "GET", ("/ready", "/health")[result.sent % 2])
             result.sent += 1
             if answer.status is None:
                 result.first_miss = answer
@@ -162,11 +161,11 @@ def soak(candidate: Candidate, timeout_s: float, count: int = SOAK_REQUESTS, max
     return result
 
 
-def health(candidate: Candidate, timeout_s: float) -> exchange.Exchange:
+def health(candidate: Candidate) -> exchange.Exchange:
     """GET /health now; an answer-less Exchange when the container has no port any more."""
     try:
-        with candidate.client_http(timeout_s) as client:
-            return exchange.request(client, "GET", "/health", timeout_s=timeout_s)
+        with candidate.client_http() as client:
+            return exchange.request(client, "GET", "/health")
     except CandidateUnavailable as exc:
         return exchange.Exchange("GET", "/health", (), None, None, error=str(exc))
 

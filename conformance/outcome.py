@@ -8,7 +8,7 @@ from typing import NoReturn
 import pytest
 
 from .candidate import CandidateUnavailable
-from .engine import first_line
+from .engine import daemon_down, first_line
 
 
 class RequirementFailed(AssertionError):
@@ -35,6 +35,8 @@ def classify(excinfo: pytest.ExceptionInfo | None, when: str) -> tuple[str, list
         return "fail", [exc.summary, *exc.evidence]
     if isinstance(exc, CandidateUnavailable):
         return "error", [f"not checked: {exc}"]
+    if daemon_down():  # whatever the check met, this is why
+        return "error", [f"not checked: {daemon_down()}"]
     if isinstance(exc, AssertionError) and when == "call":
         return "fail", str(exc).splitlines()[:20] or ["assertion failed"]
     return "error", [f"the check could not run ({when}): {type(exc).__name__}: {first_line(exc)}"]

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from . import candidate as candidate_mod
 from . import certify
 from . import report as report_mod
-from . import vulns
+from . import sandbox, vulns
 from .config import AgentConfig, ConfigError, resolve_config
-from .engine import InfrastructureError, connect
+from .engine import InfrastructureError, connect, daemon_down, for_slow_calls
 from .image import ImageInfo, inspect_image
 from .candidate import CandidateUnavailable
 from .outcome import RequirementFailed, classify
@@ -35,6 +36,7 @@ DEFAULT_FUZZ_EXAMPLES = 500
 _MARKER = "requirement"
 _LATE = "late"
 _PROPERTY = "conformance"
+_DAEMON_DOWN = "conformance-daemon-down"  # report property: the Docker daemon stopped answering
 
 
 @dataclass
@@ -53,6 +55,8 @@ class RunState:
     vuln_report: vulns.ScanReport | None = None  # --vuln-report, parsed (NO-CRITICAL-VULNS)
     vuln_report_raw: bytes | None = None  # its bytes, for the certification bundle
     order: dict[str, int] = field(default_factory=dict)  # node ID → collection position
+    internal_network: str | None = None  # --no-egress: the run's internal network
+    daemon_lost: bool = False  # run_error is the Docker daemon stopping mid-run
 
 
 BUNDLE = pytest.StashKey[Path]()
@@ -86,6 +90,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"generated requests for ROBUST-INPUT (default {DEFAULT_FUZZ_EXAMPLES}; 0 skips fuzzing)")
     group.addoption("--fuzz-seed", type=int, default=None, metavar="S",
                     help="seed the fuzzer for a reproducible run (default: random; derandomised when CI is set)")
+    group.addoption("--no-egress", action="store_true", default=False,
+                    help="run the candidates on an internal network: no outbound connections (default: "
+                         "outbound network allowed, as on the platform)")
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -124,6 +131,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(message) from None
     if config.getoption("certify"):
         _configure_bundle(config, image_ref)
+    _keep_hypothesis_out_of_the_working_directory()
     workerinput = getattr(config, "workerinput", {})
     state = RunState(
         image_ref=image_ref,
@@ -132,6 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
         owner=workerinput.get("conformance_owner", f"{os.uname().nodename}:{os.getpid()}"),
     )
     state.vuln_report, state.vuln_report_raw = vuln_report, vuln_raw
+    if config.getoption("no_egress"):
+        state.internal_network = sandbox.no_egress_network(state.run_id)  # made by the controller
     config.stash[STATE] = state
     # The suite runs instead of whatever the rootdir's testpaths name, unless paths inside it were given.
     if not any(_in_suite(Path(str(a).split("::")[0])) for a in config.args if Path(str(a).split("::")[0]).exists()):
@@ -140,6 +150,26 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_controller(config):
         # CI cancels with SIGTERM: unwind like Ctrl-C so containers are removed and the report written.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        # A shell starts background jobs with SIGINT ignored, and xdist's workers ignore it too, so a
+        # run started from a script or a test could not be stopped the Ctrl-C way: whoever sends
+        # SIGINT to the run means to stop it.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _keep_hypothesis_out_of_the_working_directory() -> None:
+    """Hypothesis keeps its files (a Unicode table it takes ~200 MiB and seconds to build, constants
+    of the source) in `.hypothesis/` of the working directory: a run from a fresh directory would
+    rebuild them each time and leave them behind. A cache of the user's is used instead, unless
+    HYPOTHESIS_STORAGE_DIRECTORY says where."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agent-conformance" / "hypothesis"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # not writable: Hypothesis's default, the working directory
+    set_hypothesis_home_dir(cache)
 
 
 def _raise_keyboard_interrupt(signum, frame):
@@ -202,6 +232,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     payload = {"id": mark.args[0], "status": status, "evidence": lines + [x for x in recorded if x not in lines],
                "duration_s": round(report.duration, 6)}
     report.user_properties.append((_PROPERTY, json.dumps(payload)))
+    if daemon_down():
+        # Nothing more can be decided: stop here (each process sees it; xdist stops the others).
+        report.user_properties.append((_DAEMON_DOWN, daemon_down()))
+        item.session.shouldstop = f"agent-conformance: {daemon_down()}"
     if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, CandidateUnavailable,
                                                                     vulns.VulnReportError)):
         # Evidence reads better than a traceback into the suite's own code; other errors keep theirs.
@@ -221,8 +255,12 @@ class ConformanceRun:
             return
         try:
             client = connect()
-            candidate_mod.reap_orphans(client)
+            candidate_mod.reap_orphans(for_slow_calls(client))
             self.state.image = inspect_image(client, self.state.image_ref)
+            if self.state.internal_network:
+                sandbox.create_no_egress_network(client, self.state.run_id, {
+                    candidate_mod.LABEL: "true", candidate_mod.LABEL_RUN: self.state.run_id,
+                    candidate_mod.LABEL_OWNER: self.state.owner})
         except InfrastructureError as exc:
             self.state.run_error = str(exc)
             self._finish(interrupted=False)
@@ -231,6 +269,8 @@ class ConformanceRun:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Runs where results arrive: the controller under xdist, the only process otherwise."""
         for name, value in report.user_properties:
+            if name == _DAEMON_DOWN and not self.state.run_error:
+                self.state.run_error, self.state.daemon_lost = value, True
             if name == _PROPERTY:
                 payload = json.loads(value)
                 check = report.nodeid.split("::", 1)[-1]
@@ -260,26 +300,40 @@ class ConformanceRun:
         # The sweep by run label is the controller's: it runs after every worker has finished. A
         # worker sweeping would kill the candidates of workers still running (they share the label).
         if _is_controller(self.config):
-            try:
-                candidate_mod.remove_labelled(connect(), {candidate_mod.LABEL_RUN: self.state.run_id})
-            except InfrastructureError as exc:
-                self.config.get_terminal_writer().line(f"agent-conformance: cleanup failed: {exc}", red=True)
-        if not _is_controller(self.config) or self.state.run_error:
-            return
+            self._remove_everything()
+        if not _is_controller(self.config) or self.state.report is not None:
+            return  # a worker, or the run ended at its start (already reported)
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         report = self._finish(interrupted)
-        if interrupted or exitstatus in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR,
-                                         pytest.ExitCode.NO_TESTS_COLLECTED):
+        if interrupted or self.state.run_error or exitstatus in (
+                pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = 2
         else:
             # The verdict decides: a failing SHOULD is shown but does not fail the run.
             session.exitstatus = 0 if report["verdict"] == "pass" else 1
+
+    def _remove_everything(self) -> None:
+        """Every container, volume and network of this run, by its label."""
+        writer = self.config.get_terminal_writer()
+        if self.state.daemon_lost or daemon_down():
+            if self.state.image is not None:  # containers may have been made
+                writer.line("agent-conformance: the Docker daemon is not answering: this run's containers could "
+                            "not be removed; the next run removes them (they are labelled)", red=True)
+            return
+        try:
+            client = for_slow_calls(connect())
+            candidate_mod.remove_labelled(client, {candidate_mod.LABEL_RUN: self.state.run_id})
+        except InfrastructureError as exc:
+            writer.line(f"agent-conformance: cleanup failed: {exc}", red=True)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         report = self.state.report
         if report is None or not _is_controller(self.config):
             return
         terminalreporter.section("agent conformance")
+        if self.state.daemon_lost:
+            terminalreporter.write_line(f"agent-conformance: run stopped: {self.state.run_error}", red=True,
+                                        bold=True)
         for i, line in enumerate(report_mod.render_terminal(report)):
             color = {"pass": "green", "fail": "red"}[report["verdict"]] if i == 0 else None
             terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
@@ -330,6 +384,7 @@ def _write_bundle(config: pytest.Config, report: dict, image: ImageInfo | None) 
         "vuln_report": config.getoption("vuln_report"),
         "fuzz_examples": config.getoption("fuzz_examples", None),
         "fuzz_seed": config.getoption("fuzz_seed", None),
+        "no_egress": bool(config.getoption("no_egress", False)),
         "selection": {"keyword": config.getoption("keyword") or None, "markexpr": config.getoption("markexpr") or None},
     }
     certify.write(

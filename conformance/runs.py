@@ -98,7 +98,7 @@ def execute(make: Callable[[Profile], Candidate], name: str, config: AgentConfig
         run.startup = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S,
                                            on_ready=lambda http: endpoints.call_all(http, config))
         if run.served and exercise:
-            with candidate.client_http(config.budgets.request_s) as client:
+            with candidate.client_http() as client:
                 run.outcomes = endpoints.exercise(client, config)
             if diff:
                 candidate.reload()

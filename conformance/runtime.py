@@ -41,8 +41,10 @@ class PlatformRun:
     """The shared candidate, the runs around it and every container they made (`close` removes them)."""
 
     def __init__(self, client: docker.DockerClient, image: ImageInfo, run_id: str, owner: str,
-                 config: AgentConfig, selected: set[str], prefetch: bool | None = None):
+                 config: AgentConfig, selected: set[str], prefetch: bool | None = None,
+                 internal_network: str | None = None):
         self.client, self.image, self.run_id, self.owner, self.config = client, image, run_id, owner, config
+        self.internal_network = internal_network
         self.selected = selected
         # Under xdist a worker may run none of the lifecycle checks: it starts their runs only when
         # the first one of them comes (`start_background`), not as soon as the candidate is ready.
@@ -65,13 +67,13 @@ class PlatformRun:
         self.runs["platform"] = platform
         self.candidate = shared
         if self.selected & LIFECYCLE_IDS and platform.served:
-            with shared.client_http(self.config.budgets.request_s) as client:
+            with shared.client_http() as client:
                 platform.outcomes = endpoints.exercise(client, self.config)
         platform.log = shared.log_tail(LOG_LINES)
         if {diagnosis.READONLY, diagnosis.ENV} & self.selected:
             self._diagnose(platform)
         if self.candidate.startup.serving and "STAYS-UP" in self.selected:
-            self.baseline = lifecycle.baseline(self.candidate, self.config.budgets.request_s)
+            self.baseline = lifecycle.baseline(self.candidate)
         if self.prefetch:
             self.start_background()
         return self.candidate
@@ -184,7 +186,8 @@ class PlatformRun:
         with self._lock:
             if self._closed:
                 raise CandidateUnavailable("the session is ending: no new candidate")
-            made = Candidate(self.client, self.image, self.run_id, profile, owner=self.owner)
+            made = Candidate(self.client, self.image, self.run_id, profile, owner=self.owner,
+                              budgets=self.config.budgets, internal_network=self.internal_network)
             self._made.append(made)
         return made
 
@@ -194,13 +197,16 @@ class PlatformRun:
             self._closed = True
             futures = list(self._futures.values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # Containers first: a run still waiting on one (an interrupt, a stop ignored) ends at once.
+        for made in list(self._made):
+            made.remove()
         deadline = time.monotonic() + CLOSE_WAIT_S
         for future in futures:
             try:
                 future.result(timeout=max(0.0, deadline - time.monotonic()))
             except Exception:  # noqa: BLE001 - whatever a run met, its containers go below
                 pass
-        for made in self._made:
+        for made in self._made:  # again: one may have been created while the first pass ran
             made.remove()
 
     def __enter__(self) -> "PlatformRun":

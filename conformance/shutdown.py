@@ -14,19 +14,21 @@ import docker.errors
 import httpx
 import requests.exceptions
 
-from . import endpoints, exchange
-from .config import Endpoint
+from . import bounded, endpoints
+from .config import Budgets, Endpoint
 
 GRACE_S = 10.0  # Kubernetes' default terminationGracePeriodSeconds is 30; the contract says 10
 GIVE_UP_S = 12.0
 SIGTERM_NUMBER = 15
+_CMDLINE_BYTES = 1024
 _DOCKER_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
-def catches_signal(proc_status: str, number: int = SIGTERM_NUMBER) -> bool | None:
-    """Whether `/proc/<pid>/status` shows a handler for the signal (`SigCgt` bit), None if unreadable."""
+def catches_signal(proc_status: str, number: int = SIGTERM_NUMBER, mask: str = "SigCgt") -> bool | None:
+    """Whether `/proc/<pid>/status` shows a handler for the signal (`SigCgt` bit; `SigIgn`: set to be
+    ignored), None if unreadable."""
     for line in proc_status.splitlines():
-        if line.startswith("SigCgt:"):
+        if line.startswith(f"{mask}:"):
             return bool(int(line.split(":", 1)[1].strip(), 16) >> (number - 1) & 1)
     return None
 
@@ -35,16 +37,19 @@ def catches_signal(proc_status: str, number: int = SIGTERM_NUMBER) -> bool | Non
 class Pid1:
     command: str  # "/bin/sh -c python agent.py"; "" when /proc is not readable from here
     catches_term: bool | None
+    ignores_term: bool = False  # SIGTERM set to SIG_IGN: only SIGKILL stops it
 
 
 def read_pid1(host_pid: int) -> Pid1:
     """PID 1 of the container, seen from the Docker host's /proc."""
     try:
-        command = Path(f"/proc/{host_pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        with open(f"/proc/{host_pid}/cmdline", "rb") as cmdline:  # a command line can be megabytes long
+            raw = cmdline.read(_CMDLINE_BYTES)
+        command = raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
         status = Path(f"/proc/{host_pid}/status").read_text()
     except OSError:
         return Pid1("", None)
-    return Pid1(command, catches_signal(status))
+    return Pid1(command, catches_signal(status), bool(catches_signal(status, mask="SigIgn")))
 
 
 def is_shell_form(start_command: tuple[str, ...] | list[str]) -> bool:
@@ -59,7 +64,10 @@ def likely_causes(start_command, pid1: Pid1, mid_stream: bool) -> list[str]:
         causes.append(f"shell-form start command ({' '.join(start_command)!r}): /bin/sh is PID 1, has no SIGTERM "
                       'handler and does not forward it; use the exec form, e.g. CMD ["python", "agent.py"]')
         return causes
-    if pid1.catches_term is False:
+    if pid1.ignores_term:
+        causes.append(f"PID 1 ({pid1.command or 'unknown'}) ignores SIGTERM (its disposition is SIG_IGN): only the "
+                      "kill at the deadline stops it; let SIGTERM end the process (uvicorn and gunicorn do)")
+    elif pid1.catches_term is False:
         causes.append(f"PID 1 ({pid1.command or 'unknown'}) has no SIGTERM handler: the kernel ignores SIGTERM for "
                       "PID 1 without one; use a server that handles it (uvicorn, gunicorn) or an init such as tini")
     elif pid1.catches_term:
@@ -115,12 +123,13 @@ def sigterm(container, when: str, host_pid: int) -> Shutdown:
 
 
 class StreamInFlight:
-    """An SSE request on a declared endpoint, read in a thread so SIGTERM can arrive mid-stream."""
+    """An SSE request on a declared endpoint, read in a thread so SIGTERM can arrive mid-stream.
+    The thread owns `client` (closed when the stream ends) and reads within its budgets."""
 
-    def __init__(self, base_url: str, endpoint: Endpoint, timeout_s: float):
+    def __init__(self, client: httpx.Client, endpoint: Endpoint):
         self.endpoint = endpoint
-        self.timeout_s = timeout_s
-        self.base_url = base_url
+        self.client = client
+        self.limits = bounded.within(getattr(client, "budgets", None) or Budgets(), endpoints.SSE_MODE)
         self.status: int | None = None
         self.received = 0
         self.ended = ""  # "completed" | "cut: …"
@@ -131,7 +140,7 @@ class StreamInFlight:
         """Start the request; True once the response has begun and not yet ended (in flight). The
         headers are the earliest sign: a short stream may be over by its first event."""
         self._thread.start()
-        self.answered.wait(self.timeout_s)
+        self.answered.wait(self.limits.head_s + 1)
         return self.status is not None and not self.ended
 
     def _read(self) -> None:
@@ -140,27 +149,25 @@ class StreamInFlight:
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            with exchange.make_client(self.base_url, self.timeout_s) as client, client.stream(
-                self.endpoint.method, self.endpoint.path, headers=headers, content=body, timeout=self.timeout_s
-            ) as response:
+            with self.client, self.client.stream(self.endpoint.method, self.endpoint.path, headers=headers,
+                                                 content=body) as response:
                 self.status = response.status_code
                 self.answered.set()
-                started = time.monotonic()
                 for chunk in response.iter_raw():
                     self.received += len(chunk)
-                    if time.monotonic() - started > self.timeout_s:
-                        self.ended = f"still streaming after {self.timeout_s:g} s (abandoned)"
-                        return
             self.ended = "completed"
+        except httpx.TimeoutException:
+            self.ended = (f"was still streaming {self.limits.total_s:g} s after it began (abandoned)"
+                          if self.status is not None else f"sent no response head ({self.limits.no_head()})")
         except httpx.HTTPError as exc:
             self.ended = f"was cut ({type(exc).__name__})"
         finally:
             self.answered.set()
 
     def finish(self) -> str:
-        self._thread.join(self.timeout_s)
+        self._thread.join(self.limits.total_s + 1)
         if self._thread.is_alive():
-            return f"was still open {self.timeout_s:g} s after SIGTERM ({self.received} bytes received)"
+            return f"was still open {self.limits.total_s:g} s after SIGTERM ({self.received} bytes received)"
         if self.ended == "completed":
             return f"ended cleanly ({self.received} bytes received)"
         return f"{self.ended} after {self.received} bytes"

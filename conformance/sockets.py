@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _LISTEN = "0A"
+_MAX_TABLE_CHARS = 1 << 20
 
 
 @dataclass(frozen=True, order=True)
@@ -56,7 +57,11 @@ def read_listeners(pid: int, proc: Path = Path("/proc")) -> list[Listener] | Non
     readable = False
     for name in ("tcp", "tcp6"):
         try:
-            found.update(parse_proc_net_tcp((proc / str(pid) / "net" / name).read_text()))
+            # Listening sockets come first; a candidate holding a million connections makes the
+            # rest megabytes long, and it is read on every readiness poll.
+            with open(proc / str(pid) / "net" / name, encoding="ascii", errors="replace") as table:
+                text = table.read(_MAX_TABLE_CHARS)
+            found.update(parse_proc_net_tcp(text.rpartition("\n")[0] if len(text) == _MAX_TABLE_CHARS else text))
             readable = True
         except OSError:
             continue

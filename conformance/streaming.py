@@ -5,15 +5,17 @@ SSE-FRAMING and SSE-INCREMENTAL. Bounded in time and size."""
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import httpx
 
-from . import exchange, mediatype
-from .config import Endpoint
+from . import bounded, exchange, mediatype
+from .config import Budgets, Endpoint
 from .sse import EventStreamValidator, Violation, format_violation
 
 _KEPT_BYTES = 4096  # for evidence
+_KEPT_CHUNKS = 1000  # of the arrival timeline, at each end: a long stream arrives in millions of chunks
 
 
 @dataclass
@@ -23,21 +25,18 @@ class StreamCapture:
     events: int = 0
     data_events: int = 0
     violations: list[Violation] = field(default_factory=list)
-    ended: str = "eof"  # eof | time cap | size cap | read timeout | dropped
+    ended: str = "eof"  # eof | time cap | size cap | event cap | dropped
     duration_s: float = 0.0
+    total_bytes: int = 0
 
     @property
     def is_event_stream(self) -> bool:
         return self.answer.status is not None and 200 <= self.answer.status < 300 and mediatype.is_media_type(
             self.answer.content_type, mediatype.EVENT_STREAM)
 
-    @property
-    def total_bytes(self) -> int:
-        return sum(n for _, n in self.chunks)
-
     def timeline(self, limit: int = 12) -> str:
         shown = ", ".join(f"{t * 1000:.0f} ms: {n} B" for t, n in self.chunks[:limit])
-        more = f", … ({len(self.chunks)} chunks)" if len(self.chunks) > limit else ""
+        more = f", … ({len(self.chunks)} chunks kept)" if len(self.chunks) > limit else ""
         return f"chunk arrivals (since the request was sent): {shown or 'none'}{more}"
 
     def errors(self) -> list[Violation]:
@@ -50,51 +49,83 @@ class StreamCapture:
         return lines
 
 
-def capture(
-    client: httpx.Client, endpoint: Endpoint, accept: str, *, timeout_s: float, max_bytes: int = 16 << 20
-) -> StreamCapture:
+def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapture:
+    """Read one answer to `accept` as it arrives, within the client's budgets: the head within
+    first_byte_s, the whole stream within stream_s (request_s when `accept` is not an event
+    stream), at most response_mib of it and stream_events events."""
+    budgets = getattr(client, "budgets", None) or Budgets()
     headers = (("Accept", accept),) + ((("Content-Type", "application/json"),) if endpoint.json is not None else ())
     body = endpoint.body_bytes()
     origin = str(client.base_url).rstrip("/")
+    limits = bounded.within(budgets, accept)
     started = time.monotonic()
     validator = EventStreamValidator()
     kept = bytearray()
-    chunks: list[tuple[float, int]] = []
-    ended = "eof"
+    chunks = _Timeline()
+    received = 0
+    ended, cut = "eof", ""
+    status = None
     try:
-        with client.stream(endpoint.method, endpoint.path, headers=dict(headers), content=body, timeout=timeout_s,
+        with client.stream(endpoint.method, endpoint.path, headers=dict(headers), content=body,
                            follow_redirects=False) as response:
             answer_headers = tuple(response.headers.multi_items())
             status = response.status_code
+            cut = exchange.head_cut(response, budgets)
             streaming = mediatype.is_media_type(response.headers.get("content-type"), mediatype.EVENT_STREAM)
             for chunk in response.iter_raw():
                 chunks.append((time.monotonic() - started, len(chunk)))
+                received += len(chunk)
                 if len(kept) < _KEPT_BYTES:
                     kept += chunk[: _KEPT_BYTES - len(kept)]
                 if streaming:
                     validator.feed(chunk)
-                if sum(n for _, n in chunks) >= max_bytes:
-                    ended = "size cap"
+                if received > budgets.response_bytes:
+                    ended, cut = "size cap", f"the stream went on past {budgets.response_mib:g} MiB (cap response_mib)"
                     break
-                if time.monotonic() - started > timeout_s:
-                    ended = "time cap"
+                if streaming and validator.events_seen > budgets.stream_events:
+                    ended, cut = "event cap", f"the stream went on past {budgets.stream_events} events (cap stream_events)"
                     break
-    except httpx.ReadTimeout:
-        ended = "read timeout"
+    except httpx.TimeoutException as exc:
+        if status is None:
+            error = limits.no_head() if isinstance(exc, httpx.ReadTimeout) else exchange.describe_error(exc, limits.head_s)
+            answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None,
+                                       elapsed_s=time.monotonic() - started, error=error, origin=origin)
+            return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
+        ended, cut = "time cap", limits.unfinished(received)
     except httpx.HTTPError as exc:
-        if not chunks and "answer_headers" not in locals():
+        if status is None:
             answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None,
                                        elapsed_s=time.monotonic() - started,
-                                       error=exchange.describe_error(exc, timeout_s), origin=origin)
+                                       error=exchange.describe_error(exc, limits.total_s, bounded.bytes_seen()),
+                                       origin=origin)
             return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
         ended = "dropped"
     duration = time.monotonic() - started
+    whole = received <= len(kept)
     answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, status, answer_headers, bytes(kept),
-                               duration, origin=origin)
-    result = StreamCapture(answer, chunks, ended=ended, duration_s=duration)
+                               duration, origin=origin, cut=cut, body_size=-1 if whole else received,
+                               not_json=None if whole else f"not judged: only its first {len(kept)} bytes were kept")
+    result = StreamCapture(answer, chunks.kept(), ended=ended, duration_s=duration, total_bytes=received)
     if streaming:
         if ended == "eof":
             validator.close()
         result.events, result.data_events = validator.events_seen, validator.data_events
         result.violations = list(validator.violations)
     return result
+
+
+class _Timeline:
+    """Chunk arrivals, bounded: the first ones and the last ones (what the verdicts read)."""
+
+    def __init__(self):
+        self.first: list[tuple[float, int]] = []
+        self.last: deque[tuple[float, int]] = deque(maxlen=_KEPT_CHUNKS)
+
+    def append(self, arrival: tuple[float, int]) -> None:
+        (self.first if len(self.first) < _KEPT_CHUNKS else self.last).append(arrival)
+
+    def __bool__(self) -> bool:
+        return bool(self.first)
+
+    def kept(self) -> list[tuple[float, int]]:
+        return self.first + list(self.last)

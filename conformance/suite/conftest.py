@@ -52,7 +52,7 @@ def platform_run(request, run, docker_client, image_info, agent_config):
     """The runs around the shared candidate: its first answers, the diagnosis when a platform
     constraint breaks it, and the lifecycle checks' own candidates (conformance.runtime)."""
     with runtime.PlatformRun(docker_client, image_info, run.run_id, run.owner, agent_config,
-                             runtime.selected_ids(request.session.items)) as platform:
+                             runtime.selected_ids(request.session.items), internal_network=run.internal_network) as platform:
         yield platform
 
 
@@ -62,14 +62,15 @@ def candidate(run, docker_client, image_info, budgets, agent_config, platform_ru
     until its failure is certain: `candidate.startup` says how the wait ended). When the read-only
     root or the reserved variables break it, a stand-in with that constraint relaxed serves in its
     place, and the checks' evidence says so (conformance.runtime)."""
-    shared = Candidate(docker_client, image_info, run.run_id, PLATFORM_PROFILE, owner=run.owner)
+    shared = Candidate(docker_client, image_info, run.run_id, PLATFORM_PROFILE, owner=run.owner, budgets=budgets,
+                       internal_network=run.internal_network)
     try:
         shared.start()
         shared.wait_ready(budgets.startup_s, on_ready=lambda http: endpoints.call_all(http, agent_config))
         chosen = platform_run.adopt(shared)
         startup = chosen.startup
         if endpoints.unserved(startup.first_calls):
-            with chosen.client_http(budgets.request_s) as http:
+            with chosen.client_http() as http:
                 startup.settled_s = endpoints.settle(http, agent_config, within_s=budgets.startup_s)
         yield chosen
     finally:
@@ -77,21 +78,22 @@ def candidate(run, docker_client, image_info, budgets, agent_config, platform_ru
 
 
 @pytest.fixture(scope="session")
-def http(candidate, budgets):
+def http(candidate):
     """An HTTP client on the shared candidate; the check errors with the root cause if the
     candidate does not serve HTTP on 8080."""
     candidate.require_serving()
-    with candidate.client_http(budgets.request_s) as client:
+    with candidate.client_http() as client:
         yield client
 
 
 @pytest.fixture
-def start_candidate(request, run, docker_client, image_info):
+def start_candidate(request, run, docker_client, image_info, budgets):
     """Factory for a candidate of the check's own (restarted, signalled, other constraints)."""
     made: list[Candidate] = []
 
     def start(profile: Profile = PLATFORM_PROFILE) -> Candidate:
-        new = Candidate(docker_client, image_info, run.run_id, profile, owner=run.owner)
+        new = Candidate(docker_client, image_info, run.run_id, profile, owner=run.owner, budgets=budgets,
+                        internal_network=run.internal_network)
         new.check = request.node.name  # names its log in a certification bundle
         made.append(new)
         return new.start()
@@ -129,14 +131,14 @@ def _stand_in_noted(request):
 
 
 @pytest.fixture(scope="session")
-def sse_captures(http, budgets):
+def sse_captures(http):
     """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks."""
     cache: dict = {}
 
     def get(endpoint, accept: str = endpoints.SSE_MODE) -> streaming.StreamCapture:
         key = (endpoint.label, accept)
         if key not in cache:
-            cache[key] = streaming.capture(http, endpoint, accept, timeout_s=budgets.request_s)
+            cache[key] = streaming.capture(http, endpoint, accept)
         return cache[key]
 
     return get

@@ -28,11 +28,11 @@ def _judge(answer: exchange.Exchange, what: str, evidence: list[str], want_4xx: 
 
 @pytest.mark.requirement("ERRORS-JSON")
 @pytest.mark.parametrize("kind", list(MALFORMED))
-def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, budgets, evidence):
+def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, evidence):
     if endpoint.json is None:
         pytest.skip(f"{endpoint.label} declares no JSON body to malform")
     answer = exchange.request(http, endpoint.method, endpoint.path, headers={"Accept": "application/json"},
-                              body=MALFORMED[kind], timeout_s=budgets.request_s)
+                              body=MALFORMED[kind])
     _judge(answer, f"{endpoint.label} with a body that is {kind}", evidence, want_4xx=True)
     if answer.status >= 500:
         fail(f"{endpoint.label} with a body that is {kind} answered {answer.status}: a client error is a 4xx",
@@ -40,16 +40,14 @@ def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, budgets, evidence)
 
 
 @pytest.mark.requirement("ERRORS-JSON")
-def test_unknown_path_error_is_json(http, budgets, evidence):
-    answer = exchange.request(http, "GET", "/conformance-no-such-path", headers={"Accept": "application/json"},
-                              timeout_s=budgets.request_s)
+def test_unknown_path_error_is_json(http, evidence):
+    answer = exchange.request(http, "GET", "/conformance-no-such-path", headers={"Accept": "application/json"})
     _judge(answer, "GET /conformance-no-such-path", evidence, want_4xx=True)
 
 
 @pytest.mark.requirement("ERRORS-JSON")
-def test_undeclared_method_error_is_json(http, agent_config, budgets, evidence):
+def test_undeclared_method_error_is_json(http, agent_config, evidence):
     endpoint = agent_config.endpoints[0]
     method = "DELETE" if endpoint.method != "DELETE" else "PATCH"
-    answer = exchange.request(http, method, endpoint.path, headers={"Accept": "application/json"},
-                              timeout_s=budgets.request_s)
+    answer = exchange.request(http, method, endpoint.path, headers={"Accept": "application/json"})
     _judge(answer, f"{method} {endpoint.path}", evidence, want_4xx=False)

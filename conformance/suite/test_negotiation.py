@@ -16,8 +16,8 @@ def _accept_id(accept):
 
 @pytest.mark.requirement("NEGOTIATE-JSON")
 @pytest.mark.parametrize("accept", endpoints.JSON_ACCEPTS, ids=_accept_id)
-def test_json_unless_event_stream_is_accepted(http, endpoint, accept, budgets, evidence):
-    answer = endpoints.call(http, endpoint, accept, budgets.request_s)
+def test_json_unless_event_stream_is_accepted(http, endpoint, accept, evidence):
+    answer = endpoints.call(http, endpoint, accept)
     evidence.append(answer.summary())
     problem = endpoints.json_problem(answer)
     if problem:

@@ -26,8 +26,8 @@ def test_event_stream_is_well_formed(endpoint, sse_captures, evidence):
     evidence.append(f"{capture.total_bytes} bytes, {capture.events} events ({capture.data_events} with data), "
                     f"ended by {capture.ended} after {capture.duration_s:.2f} s")
     if capture.ended != "eof":
-        fail(f"the stream of {endpoint.label} did not end (stopped by {capture.ended} after {capture.duration_s:.1f} s)",
-             capture.answer.evidence() + [capture.timeline()])
+        why = capture.answer.cut or f"the connection was dropped after {capture.total_bytes} bytes"
+        fail(f"{endpoint.label} with Accept: text/event-stream: {why}", capture.answer.evidence() + [capture.timeline()])
     if capture.errors():
         fail(f"the event stream of {endpoint.label} breaks the WHATWG framing rules ({len(capture.errors())} error(s))",
              capture.violation_lines() + capture.answer.evidence())

@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage
 from langchain_openai import ChatOpenAI
 from langgraph.checkpoint.memory import MemorySaver
 from langgraph.prebuilt import create_react_agent
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 load_dotenv()
 
@@ -90,6 +90,14 @@ async def invalid_request(request: Request, exc: RequestValidationError):
 class ChatRequest(BaseModel):
     thread_id: str
     message: str
+
+    # FIX: JSON allows a lone surrogate ("\ud800", or its bytes \xed\xa0\x80, which Python's json
+    # decodes); echoed into the reply, it makes the UTF-8 answer fail to encode (500). A 422 instead.
+    @field_validator("thread_id", "message")
+    @classmethod
+    def encodable(cls, value: str) -> str:
+        value.encode("utf-8")
+        return value
 
 
 def wants_event_stream(request: Request) -> bool:

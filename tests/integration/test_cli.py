@@ -1,5 +1,6 @@
 """The command's contract: exit codes, one-line errors that say what to do, a report in every case,
-nothing left behind after Ctrl-C; the pytest entry points."""
+nothing left behind after Ctrl-C in any phase, after a kill -9 (the next run reaps it) or when the
+Docker daemon stops answering; the pytest entry points."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import time
 
 import pytest
 
+from conformance import candidate as candidate_mod
+from conformance import engine
 from conformance.requirements import IDS
-from tests.conftest import REPO, finish, leftovers, start_cli
+from tests.conftest import REPO, finish, leftovers, owner_of, start_cli, wait_for_output
+from tests.dockerproxy import DockerProxy
 
 
 def test_list_requirements(run_cli):
@@ -79,8 +83,107 @@ def test_interrupt_removes_containers_and_writes_the_report(sig, built_samples, 
     assert interrupted, run.explain()
 
 
-def test_xdist_workers_each_get_a_candidate_and_clean_up(built_samples, run_cli):
-    run = run_cli(built_samples["reference"].tag, "--", "-n", "2")
+def _interrupted(run) -> None:
+    assert run.returncode == 2 and run.report is not None, run.explain()
+    assert [r for r in run.report["requirements"] if "interrupted" in " ".join(r["evidence"])], run.explain()
+
+
+# Markers: pytest -v names a check as it starts. The fuzz campaign runs in the setup of the first;
+# the lifecycle checks wait on the runs in the background (shell-form-cmd: 12 s per SIGTERM).
+PHASES = {
+    "fuzzing": ("reference", ["--fuzz-examples", "100000"], "[budgets]\nfuzz_s = 60\n",
+                "test_fuzz.py::test_generated_requests_are_handled"),
+    "lifecycle": ("broken/shell-form-cmd", ["--fuzz-examples", "0"], "", "test_lifecycle.py::"),
+}
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_ctrl_c_in_a_later_phase_ends_the_run_promptly_and_removes_everything(phase, built_samples, tmp_path,
+                                                                               docker_client):
+    name, options, budgets, marker = PHASES[phase]
+    config = tmp_path / "agent.toml"
+    config.write_text(budgets)
+    started = time.monotonic()
+    process = start_cli([built_samples[name].tag, "--agent-config", str(config), *options, "--", "-v"], tmp_path)
+    wait_for_output(process, marker, timeout_s=120)
+    time.sleep(1.0)  # well inside the phase
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    run = finish(process, tmp_path, started, docker_client, timeout_s=60)  # asserts nothing is left
+    _interrupted(run)
+    assert time.monotonic() - signalled < 20, f"{time.monotonic() - signalled:.1f} s from Ctrl-C to exit"
+
+
+def test_a_killed_run_is_cleaned_up_by_the_next_one(built_samples, tmp_path, docker_client, run_cli):
+    """kill -9 leaves its container, masking volume and internal network; the next run reaps them."""
+    sample = built_samples["broken/declares-volume"]
+    process = start_cli([sample.tag, "--no-egress"], tmp_path)
+    owner = owner_of(process)
+    deadline = time.monotonic() + 60
+    while not _all_kinds(left := leftovers(docker_client, owner)):
+        assert process.poll() is None and time.monotonic() < deadline, f"not all made: {left}"
+        time.sleep(0.1)
+    process.kill()
+    process.wait(10)
+    process.rss.stop()
+    assert _all_kinds(leftovers(docker_client, owner))
+    run = run_cli(sample.tag, "--", "-k", "test_image_is_linux_amd64")  # starts no container of its own
+    assert run.returncode == 0, run.explain()
+    assert leftovers(docker_client, owner) == []
+
+
+def _all_kinds(names: list[str]) -> bool:
+    """A container ("/name"), a masking volume and the run's internal network."""
+    return (any(n.startswith("/") for n in names) and any(n.endswith("-no-egress") for n in names)
+            and any("-vol" in n and not n.startswith("/") for n in names))
+
+
+CALL_S, SLOW_CALL_S = 5, 20  # the run's Docker timeouts (defaults 15 and 60 s), kept short for the test
+
+
+@pytest.mark.parametrize("failure", ["hang", "refuse"])
+def test_a_docker_daemon_that_stops_answering_ends_the_run_with_a_message(failure, built_samples, tmp_path,
+                                                                          docker_client):
+    """A proxy in front of the daemon is cut while the candidate starts: the run stops at once with
+    exit 2, a report that says why, and the next run removes what this one could not."""
+    proxy = DockerProxy()
+    try:
+        started = time.monotonic()
+        process = start_cli([built_samples["reference"].tag], tmp_path,
+                            env={"DOCKER_HOST": proxy.url, "AGENT_CONFORMANCE_DOCKER_CALL_TIMEOUT": str(CALL_S),
+                                 "AGENT_CONFORMANCE_DOCKER_TIMEOUT": str(SLOW_CALL_S)})
+        owner = owner_of(process)
+        deadline = time.monotonic() + 60
+        while not _running(docker_client, owner):
+            assert process.poll() is None and time.monotonic() < deadline, "no candidate started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # most likely the run waits for /ready now (an ordinary call is cut, not a slow one)
+        cut = time.monotonic()
+        getattr(proxy, failure)()
+        run = finish(process, tmp_path, started, docker_client, timeout_s=120, left_allowed=True)
+        took = time.monotonic() - cut
+    finally:
+        proxy.close()
+    assert run.returncode == 2, run.explain()
+    said = f"the Docker daemon at {proxy.url} stopped answering"
+    assert said in run.stdout, run.explain()
+    # One call's timeout (a slow one at worst) and a ping: every later call fails at once.
+    assert took < SLOW_CALL_S + engine.PING_TIMEOUT_S + 15, f"{took:.1f} s from the cut to the exit"
+    unreached = [r for r in run.report["requirements"] if r["status"] == "error"]
+    assert unreached and all(said in " ".join(r["evidence"]) for r in unreached), run.explain()
+    assert run.report["verdict"] == "fail"
+    candidate_mod.reap_orphans(docker_client)  # what the next run does first
+    assert leftovers(docker_client, owner) == []
+
+
+def _running(client, owner: str) -> bool:
+    filters = {"label": [f"{candidate_mod.LABEL_OWNER}={owner}"], "status": "running"}
+    return bool(client.api.containers(filters=filters))
+
+
+def test_xdist_workers_share_the_no_egress_network_and_clean_up(built_samples, run_cli):
+    """Under --no-egress every code path reaches the candidate at its address, in each worker."""
+    run = run_cli(built_samples["reference"].tag, "--no-egress", "--", "-n", "2")
     assert run.returncode == 0, run.explain()
     assert run.report["verdict"] == "pass"
     assert "READY-200" not in run.ids("skip")

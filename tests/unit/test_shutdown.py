@@ -13,6 +13,14 @@ def test_sigterm_handler_read_from_sigcgt():
     assert shutdown.catches_signal("Name:\tx\n") is None
 
 
+def test_an_ignored_sigterm_is_read_from_sigign_and_named():
+    status = "SigIgn:\t0000000000004002\nSigCgt:\t0000000000000000\n"  # SIGINT and SIGTERM set to SIG_IGN
+    assert shutdown.catches_signal(status, mask="SigIgn") is True and shutdown.catches_signal(status) is False
+    causes = shutdown.likely_causes(("python", "agent.py"), shutdown.Pid1("python agent.py", False, True),
+                                    mid_stream=False)
+    assert "ignores SIGTERM" in causes[0] and "SIG_IGN" in causes[0]
+
+
 def test_this_process_is_read_from_proc():
     pid1 = shutdown.read_pid1(int(Path("/proc/self").resolve().name))
     assert pid1.command and pid1.catches_term in (True, False)
