@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import pytest
 
 from . import __version__
-from .plugin import SUITE_DIR
 from .requirements import CATALOGUE
+
+# Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
+# does, and pytest then warns that it cannot rewrite their assertions.
+SUITE_DIR = Path(__file__).parent / "suite"
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
