@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from . import __version__
+from . import __version__, options
 from .requirements import CATALOGUE
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
@@ -33,26 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "expected verdict (see `agent-conformance matrix --help`).",
     )
     parser.add_argument("image", nargs="?", help="local image reference, e.g. myagent:v1 (never pulled)")
-    parser.add_argument("--agent-config", metavar="FILE", help="agent config (TOML): [[endpoints]] and [budgets]")
-    parser.add_argument("--endpoint", action="append", default=[], metavar='"METHOD /path"',
-                        help='a declared endpoint (repeatable; default "POST /chat")')
-    parser.add_argument("--json", action="append", default=[], metavar="BODY",
-                        help="example JSON body for --endpoint (once for all, or once per --endpoint)")
-    parser.add_argument("--report-json", metavar="FILE", help="write the report as JSON")
-    parser.add_argument("--report-md", metavar="FILE", help="write the report as Markdown")
-    parser.add_argument("--fuzz-examples", type=int, metavar="N", help="generated requests for ROBUST-INPUT (0: none)")
-    parser.add_argument("--fuzz-seed", type=int, metavar="S", help="seed the fuzzer for a reproducible run")
-    parser.add_argument("--vuln-report", metavar="FILE",
-                        help="Trivy or Grype JSON report of the image, for NO-CRITICAL-VULNS (default: run trivy "
-                             "or grype if on PATH, else skip)")
-    parser.add_argument("--scan-timeout", type=float, metavar="SECONDS",
-                        help="time allowed to a scanner found on PATH (default 600)")
-    parser.add_argument("--certify", metavar="DIR",
-                        help="write a certification bundle into DIR (reports, junit.xml, image and config, "
-                             "candidates' logs, SHA256SUMS)")
-    parser.add_argument("--no-egress", action="store_true",
-                        help="run the candidates on an internal network: no outbound connections (default: outbound "
-                             "network allowed, as on the platform)")
+    options.add_all(parser.add_argument, plugin=False)
     parser.add_argument("--list-requirements", action="store_true", help="print the requirement catalogue and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="only the verdict table")
     parser.add_argument("--version", action="version", version=f"agent-conformance {__version__}")
@@ -67,25 +48,7 @@ def list_requirements() -> str:
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     argv = [str(SUITE_DIR), f"--image={args.image}", "-p", "no:cacheprovider", f"--rootdir={SUITE_DIR}",
             "-c", str(SUITE_DIR / "pytest.ini")]
-    if args.agent_config:
-        argv.append(f"--agent-config={args.agent_config}")
-    argv += [f"--endpoint={e}" for e in args.endpoint] + [f"--json={j}" for j in args.json]
-    if args.report_json:
-        argv.append(f"--report-json={args.report_json}")
-    if args.report_md:
-        argv.append(f"--report-md={args.report_md}")
-    if args.fuzz_examples is not None:
-        argv.append(f"--fuzz-examples={args.fuzz_examples}")
-    if args.fuzz_seed is not None:
-        argv.append(f"--fuzz-seed={args.fuzz_seed}")
-    if args.vuln_report:
-        argv.append(f"--vuln-report={args.vuln_report}")
-    if args.scan_timeout is not None:
-        argv.append(f"--scan-timeout={args.scan_timeout}")
-    if args.certify:
-        argv.append(f"--certify={args.certify}")
-    if args.no_egress:
-        argv.append("--no-egress")
+    argv += options.forwarded(args)
     argv += ["-q", "--no-header", "-rN", "--tb=no"] if args.quiet else ["-rfE", "--tb=short"]
     return argv + extra
 

@@ -21,18 +21,17 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from . import candidate as candidate_mod
 from . import certify
 from . import report as report_mod
-from . import sandbox, vulns
+from . import options, sandbox, vulns
 from .config import AgentConfig, ConfigError, resolve_config
 from .engine import InfrastructureError, connect, daemon_down, for_slow_calls
 from .image import ImageInfo, inspect_image
 from .candidate import CandidateUnavailable
 from .outcome import RequirementFailed, classify
 from .requirements import BY_ID, IDS
+from .options import DEFAULT_FUZZ_EXAMPLES  # noqa: F401 - about 4 s on the reference; cap: [budgets] fuzz_s
 from .results import CheckResult, aggregate
 
 SUITE_DIR = Path(__file__).parent / "suite"
-# About 4 s against the FastAPI reference agent on 2 cores; the wall-clock cap is [budgets] fuzz_s.
-DEFAULT_FUZZ_EXAMPLES = 500
 _MARKER = "requirement"
 _LATE = "late"
 _PROPERTY = "conformance"
@@ -71,28 +70,7 @@ EVIDENCE = pytest.StashKey[list]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("agent-conformance", "agent container conformance (OCI Hosted Deployments)")
     group.addoption("--image", metavar="REF", help="run the conformance suite against this local image")
-    group.addoption("--agent-config", metavar="FILE", help="agent config (TOML): [[endpoints]] and [budgets]")
-    group.addoption("--endpoint", action="append", default=[], metavar='"METHOD /path"',
-                    help='a declared endpoint, e.g. "POST /chat" (repeatable; default: POST /chat)')
-    group.addoption("--json", action="append", default=[], metavar="BODY",
-                    help="example JSON body for --endpoint (once for all, or once per --endpoint)")
-    group.addoption("--report-json", metavar="FILE", help="write the certification report as JSON")
-    group.addoption("--report-md", metavar="FILE", help="write the certification report as Markdown")
-    group.addoption("--vuln-report", metavar="FILE",
-                    help="Trivy or Grype JSON report of the image, for NO-CRITICAL-VULNS (default: run trivy "
-                         "or grype if on PATH, else skip)")
-    group.addoption("--scan-timeout", type=float, default=600.0, metavar="SECONDS",
-                    help="time allowed to a scanner found on PATH (default 600)")
-    group.addoption("--certify", metavar="DIR",
-                    help="write a certification bundle into DIR: reports, junit.xml, image and config, "
-                         "candidates' logs, SHA256SUMS")
-    group.addoption("--fuzz-examples", type=int, default=DEFAULT_FUZZ_EXAMPLES, metavar="N",
-                    help=f"generated requests for ROBUST-INPUT (default {DEFAULT_FUZZ_EXAMPLES}; 0 skips fuzzing)")
-    group.addoption("--fuzz-seed", type=int, default=None, metavar="S",
-                    help="seed the fuzzer for a reproducible run (default: random; derandomised when CI is set)")
-    group.addoption("--no-egress", action="store_true", default=False,
-                    help="run the candidates on an internal network: no outbound connections (default: "
-                         "outbound network allowed, as on the platform)")
+    options.add_all(group.addoption, plugin=True)
 
 
 def _is_controller(config: pytest.Config) -> bool:
