@@ -1,11 +1,14 @@
 """Benchmark (not a test): the suite's wall time against the reference agent beside the image's
 own time from container start to the first `/ready` 200.
 
-    .venv/bin/python benchmarks/bench_suite.py [--image REF] [--runs 5]
+    .venv/bin/python benchmarks/bench_suite.py [--image REF] [--runs 5] [--per-check]
 
 Prints the median start-to-ready of the image alone (started as the platform would), the median
 wall time of `agent-conformance` for the issue-2 checks (image, network, probes) and for the whole
 suite, and the ratios. Target for the issue-2 checks: ≤ 3 × start-to-ready + 5 s.
+`--per-check`: what each filesystem and lifecycle check adds to a run (the whole suite's median
+minus the median without that check), and all six together; runs interleaved so drift in the
+machine's load spreads over every figure.
 """
 
 from __future__ import annotations
@@ -50,11 +53,43 @@ def suite_wall_time(ref: str, pytest_args: list[str]) -> float:
     return elapsed
 
 
+# The checks of the filesystem and lifecycle requirements (conformance/suite/test_{filesystem,lifecycle}.py).
+LIFECYCLE_CHECKS = {
+    "READONLY-ROOTFS": "test_starts_and_serves_on_a_read_only_root",
+    "WRITES-ONLY-TMP": "test_writes_nothing_outside_tmp",
+    "PLATFORM-ENV": "test_serves_with_the_platform_variables",
+    "STATELESS-RESTART": "test_restarted_and_fresh_containers_answer_alike",
+    "STAYS-UP": "test_stays_up_through_the_run",
+    "GRACEFUL-SHUTDOWN": "test_exits_within_10_s_of_sigterm",
+}
+
+
+def per_check(ref: str, runs: int) -> None:
+    variants = {"whole suite": []} | {f"without {rid}": ["-k", f"not {name}"] for rid, name in LIFECYCLE_CHECKS.items()}
+    variants["without all six"] = ["-k", " and ".join(f"not {name}" for name in LIFECYCLE_CHECKS.values())]
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, pytest_args in variants.items():
+            times[name].append(suite_wall_time(ref, pytest_args))
+    whole = statistics.median(times["whole suite"])
+    print(f"image {ref}, {runs} runs each (interleaved), medians; the whole suite {whole:.2f} s")
+    for name, measured in times.items():
+        if name == "whole suite":
+            continue
+        median = statistics.median(measured)
+        print(f"  {name[len('without '):]:<18} adds {whole - median:+6.2f} s   (suite without it {median:.2f} s, "
+              f"range {min(measured):.2f}–{max(measured):.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", default=REFERENCE)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--per-check", action="store_true", help="what each lifecycle check adds to a run")
     args = parser.parse_args()
+    if args.per_check:
+        per_check(args.image, args.runs)
+        return
     ready = statistics.median(start_to_ready(args.image) for _ in range(args.runs))
     issue2 = statistics.median(
         suite_wall_time(args.image, ["conformance/suite/test_image.py", "conformance/suite/test_network.py",
