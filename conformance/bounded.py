@@ -49,6 +49,11 @@ def _named(cap: str) -> str:
     return f" (cap {cap})" if cap else ""
 
 
+def budgets_of(client: httpx.Client) -> Budgets:
+    """The budgets a client reads within (a client not made by `Client`: the defaults)."""
+    return getattr(client, "budgets", None) or Budgets()
+
+
 def accepts_event_stream(accept: str | None) -> bool:
     return EVENT_STREAM in (accept or "").lower()
 

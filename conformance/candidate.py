@@ -406,7 +406,8 @@ class Candidate:
 
 
 # -- cleanup by label ----------------------------------------------------------------------------
-def _labelled(client: docker.DockerClient, label_filters: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
+def labelled(client: docker.DockerClient, label_filters: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
+    """The containers, volumes and networks carrying all these labels (the API's raw listings)."""
     # Low-level listings: the high-level ones inspect each object and race with concurrent removals.
     filters = {"label": label_filters}
     containers = client.api.containers(all=True, filters=filters)
@@ -420,7 +421,7 @@ def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int
     cannot go while a container is attached); returns the number of containers."""
     removed = 0
     try:
-        containers, volumes, networks = _labelled(client, [f"{k}={v}" for k, v in filters.items()])
+        containers, volumes, networks = labelled(client, [f"{k}={v}" for k, v in filters.items()])
         for container in containers:
             try:
                 client.api.remove_container(container["Id"], force=True, v=True)
@@ -451,7 +452,7 @@ def reap_orphans(client: docker.DockerClient) -> int:
     containers, volumes and networks."""
     host = socket.gethostname()
     try:
-        found = _labelled(client, [LABEL])
+        found = labelled(client, [LABEL])
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise InfrastructureError(f"could not list the suite's containers: {first_line(exc)}") from None
     owners = {(item.get("Labels") or {}).get(LABEL_OWNER, "") for items in found for item in items}

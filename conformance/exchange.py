@@ -110,6 +110,16 @@ def describe_error(exc: Exception, timeout_s: float, seen: bytes = b"") -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def no_head(exc: httpx.HTTPError, limits: bounded.Within) -> str:
+    """Why no response head came: its deadline passed, or the transport failed (with the first
+    bytes that came instead of an HTTP head)."""
+    if isinstance(exc, httpx.ReadTimeout):
+        return limits.no_head()
+    if isinstance(exc, httpx.TimeoutException):
+        return describe_error(exc, limits.head_s)
+    return describe_error(exc, limits.total_s, bounded.bytes_seen())
+
+
 def head_bytes(response: httpx.Response) -> int:
     """The size of the response head as it came on the wire (status line, headers, CRLFs)."""
     return 12 + len(response.reason_phrase) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 2
@@ -133,7 +143,7 @@ def request(
 ) -> Exchange:
     """Send one request; never raises for transport errors (they become `Exchange.error`). Bounded
     by the client's budgets (`bounded.Client`), or by `timeout_s` for head and body when given."""
-    budgets = getattr(client, "budgets", None) or Budgets()
+    budgets = bounded.budgets_of(client)
     origin = str(client.base_url).rstrip("/")
     sent_headers = tuple((headers or {}).items())
     if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
@@ -154,16 +164,13 @@ def request(
                     cut = cut or (f"the body went on past {budgets.response_mib:g} MiB (cap response_mib); "
                                   "the rest was not read")
                     break
-    except httpx.TimeoutException as exc:
-        if status is None:
-            error = limits.no_head() if isinstance(exc, httpx.ReadTimeout) else describe_error(exc, limits.head_s)
+    except httpx.HTTPError as exc:
+        if status is not None and isinstance(exc, httpx.TimeoutException):
+            cut = limits.unfinished(len(received))  # the head came: what came of the body is evidence
+        else:  # no head, or a dropped connection: no answer, even after the head
+            error = no_head(exc, limits) if status is None else describe_error(exc, limits.total_s)
             return Exchange(method, target, sent_headers, body, None, elapsed_s=time.monotonic() - started,
                             error=error, origin=origin)
-        cut = limits.unfinished(len(received))  # the head came: what came of the body is evidence
-    except httpx.HTTPError as exc:  # a dropped connection is no answer, even after the head
-        seen = bounded.bytes_seen() if status is None else b""
-        return Exchange(method, target, sent_headers, body, None, elapsed_s=time.monotonic() - started,
-                        error=describe_error(exc, limits.total_s, seen), origin=origin)
     return _answer(method, target, sent_headers, body, status, answer_headers, received,
                    time.monotonic() - started, origin, cut)
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from . import exchange, fuzz, mediatype, rawhttp, sse
 from .config import AgentConfig
+from .report import REPRO_PREFIX
 
 PROBE_TIMEOUT_S = 2.0
 ROBUST_INPUT = "ROBUST-INPUT"
@@ -37,7 +38,7 @@ class Finding:
     received: tuple[str, ...]
 
     def evidence(self) -> list[str]:
-        return [self.cause, f"repro: {self.request.curl()}", *(f"received: {line}" for line in self.received)]
+        return [self.cause, f"{REPRO_PREFIX}{self.request.curl()}", *(f"received: {line}" for line in self.received)]
 
 
 @dataclass
@@ -183,13 +184,12 @@ class _Runner:
             return ("container exited", ROBUST_INPUT,
                     f"the container exited (code {state.get('ExitCode')}) on this request",
                     (str(exc), *(f"log | {line}" for line in tail)))
-        if _no_answer_key(exc) in self.baseline:
+        key = _no_answer_key(exc)
+        if key in self.baseline:
             return None  # the plain request fails so too: reported by the check that sends it
-        if exc.kind in ("timeout", "first-byte-timeout"):
-            return ("no answer: timeout", ROBUST_INPUT, f"no answer within the request budget of {self.timeout:g} s",
-                    (str(exc),))
-        return (f"no answer: {exc.kind}", ROBUST_INPUT, f"the connection was dropped ({exc.kind}) instead of an answer",
-                (str(exc),))
+        if key == _TIMED_OUT:
+            return (key, ROBUST_INPUT, f"no answer within the request budget of {self.timeout:g} s", (str(exc),))
+        return (key, ROBUST_INPUT, f"the connection was dropped ({exc.kind}) instead of an answer", (str(exc),))
 
     def _raw(self, request: rawhttp.RawRequest) -> rawhttp.RawResponse:
         budgets = self.config.budgets
@@ -210,8 +210,11 @@ class _Runner:
                 f"after this request GET /health answered {status or 'nothing'} (before: {self.health_status})", received)
 
 
+_TIMED_OUT = "no answer: timeout"
+
+
 def _no_answer_key(exc: rawhttp.RawHTTPError) -> str:
-    return "no answer: timeout" if exc.kind in ("timeout", "first-byte-timeout") else f"no answer: {exc.kind}"
+    return _TIMED_OUT if exc.kind in ("timeout", "first-byte-timeout") else f"no answer: {exc.kind}"
 
 
 def run_campaign(candidate, config: AgentConfig, *, max_examples: int, seed: int | None, cap_s: float,

@@ -15,9 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from .results import CheckResult
+from .results import SEVERITY, CheckResult
 
-_SEVERITY = {"fail": 3, "error": 2, "pass": 1, "skip": 0}
 _ELEMENT = {"fail": "failure", "error": "error", "skip": "skipped"}
 # XML 1.0 forbids most control characters (container logs carry ANSI escapes): show them escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -43,7 +42,7 @@ def _cases(report: dict[str, Any], checks: list[CheckResult]) -> list[dict[str, 
         case = merged.setdefault(key, {"id": check.requirement_id, "name": check.check,
                                        "classname": classname(check.nodeid), "status": check.status,
                                        "evidence": [], "time": 0.0})
-        if _SEVERITY[check.status] > _SEVERITY[case["status"]]:
+        if SEVERITY[check.status] > SEVERITY[case["status"]]:
             case["status"] = check.status
         case["evidence"] += [line for line in check.evidence if line not in case["evidence"]]
         case["time"] += check.duration_s
@@ -62,7 +61,7 @@ def _cases(report: dict[str, Any], checks: list[CheckResult]) -> list[dict[str, 
 
 def render(report: dict[str, Any], checks: list[CheckResult], timestamp: str) -> str:
     cases = _cases(report, checks)
-    count = {s: sum(1 for c in cases if c["status"] == s) for s in _SEVERITY}
+    count = {s: sum(1 for c in cases if c["status"] == s) for s in SEVERITY}
     totals = {"tests": str(len(cases)), "failures": str(count["fail"]), "errors": str(count["error"]),
               "skipped": str(count["skip"]), "time": f"{report.get('duration_s', 0.0):.3f}"}
     root = ET.Element("testsuites", {"name": report["suite"]["name"], **totals})

@@ -149,16 +149,20 @@ def ensure_uv_image(client: docker.DockerClient, wheelhouse: Path) -> str:
     """A stand-in for `ghcr.io/astral-sh/uv:latest`: the `/uv` binary at the image root."""
     if _exists(client, UV_IMAGE):
         return UV_IMAGE
-    wheel = next(iter(sorted(wheelhouse.glob("uv-*.whl"))), None)
-    if wheel is None:
-        raise InfrastructureError(f"no uv wheel in {wheelhouse}: run the wheelhouse download first")
-    with zipfile.ZipFile(wheel) as archive:
-        member = next(n for n in archive.namelist() if n.endswith("/scripts/uv"))
-        binary = archive.read(member)
+    wheel, binary = _uv_binary(wheelhouse)
     log(f"building {UV_IMAGE} from {wheel.name}")
     context = _context({"Dockerfile": b"FROM scratch\nCOPY uv /uv\n", "uv": binary}, executable=("uv",))
     _build_from_context(client, context, UV_IMAGE, {})
     return UV_IMAGE
+
+
+def _uv_binary(wheelhouse: Path) -> tuple[Path, bytes]:
+    """The wheelhouse's uv wheel and the `uv` binary inside it."""
+    wheel = next(iter(sorted(wheelhouse.glob("uv-*.whl"))), None)
+    if wheel is None:
+        raise InfrastructureError(f"no uv wheel in {wheelhouse}: run the wheelhouse download first")
+    with zipfile.ZipFile(wheel) as archive:
+        return wheel, archive.read(next(n for n in archive.namelist() if n.endswith("/scripts/uv")))
 
 
 def host_uv(wheelhouse: Path) -> Path:
@@ -166,11 +170,7 @@ def host_uv(wheelhouse: Path) -> Path:
     target = wheelhouse.parent / "uv-host" / "uv"
     if target.exists():
         return target
-    wheel = next(iter(sorted(wheelhouse.glob("uv-*.whl"))), None)
-    if wheel is None:
-        raise InfrastructureError(f"no uv wheel in {wheelhouse}: run the wheelhouse download first")
-    with zipfile.ZipFile(wheel) as archive:
-        binary = archive.read(next(n for n in archive.namelist() if n.endswith("/scripts/uv")))
+    _, binary = _uv_binary(wheelhouse)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_bytes(binary)

@@ -9,6 +9,11 @@ import pytest
 
 from .candidate import CandidateUnavailable
 from .engine import daemon_down, first_line
+from .vulns import VulnReportError
+
+# Raised when another defect or a refused input keeps a check from deciding: `error`, its reason
+# as evidence, no traceback.
+NOT_CHECKED = (CandidateUnavailable, VulnReportError)
 
 
 class RequirementFailed(AssertionError):
@@ -33,7 +38,7 @@ def classify(excinfo: pytest.ExceptionInfo | None, when: str) -> tuple[str, list
         return "skip", [str(exc.msg if hasattr(exc, "msg") else exc)]
     if isinstance(exc, RequirementFailed):
         return "fail", [exc.summary, *exc.evidence]
-    if isinstance(exc, CandidateUnavailable):
+    if isinstance(exc, NOT_CHECKED):
         return "error", [f"not checked: {exc}"]
     if daemon_down():  # whatever the check met, this is why
         return "error", [f"not checked: {daemon_down()}"]

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis.configuration import set_hypothesis_home_dir
 
 from . import candidate as candidate_mod
 from . import certify
@@ -25,10 +24,8 @@ from . import options, sandbox, vulns
 from .config import AgentConfig, ConfigError, resolve_config
 from .engine import InfrastructureError, connect, daemon_down, for_slow_calls
 from .image import ImageInfo, inspect_image
-from .candidate import CandidateUnavailable
-from .outcome import RequirementFailed, classify
+from .outcome import NOT_CHECKED, RequirementFailed, classify
 from .requirements import BY_ID, IDS
-from .options import DEFAULT_FUZZ_EXAMPLES  # noqa: F401 - about 4 s on the reference; cap: [budgets] fuzz_s
 from .results import CheckResult, aggregate
 
 SUITE_DIR = Path(__file__).parent / "suite"
@@ -100,11 +97,9 @@ def pytest_configure(config: pytest.Config) -> None:
     vuln_path = config.getoption("vuln_report")
     try:
         # Refused before any container starts: a report the suite cannot read decides nothing.
-        vuln_raw = Path(vuln_path).read_bytes() if vuln_path else None
-        vuln_report = vulns.load_report(Path(vuln_path)) if vuln_path else None
-    except (OSError, vulns.VulnReportError) as exc:
-        message = "vulnerability report refused: " + (
-            str(exc) if isinstance(exc, vulns.VulnReportError) else f"{vuln_path}: cannot read: {exc.strerror or exc}")
+        vuln_raw, vuln_report = vulns.read_report(Path(vuln_path)) if vuln_path else (None, None)
+    except vulns.VulnReportError as exc:
+        message = f"vulnerability report refused: {exc}"
         _write_reports(config, image_ref, None, aggregate([], set(), run_error=message), 0.0)
         raise pytest.UsageError(message) from None
     if config.getoption("certify"):
@@ -147,6 +142,8 @@ def _keep_hypothesis_out_of_the_working_directory() -> None:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:
         return  # not writable: Hypothesis's default, the working directory
+    from hypothesis.configuration import set_hypothesis_home_dir  # only with --image: plain pytest skips it
+
     set_hypothesis_home_dir(cache)
 
 
@@ -205,8 +202,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status == "skip" and isinstance(report.longrepr, tuple):
         lines = [str(report.longrepr[2]).removeprefix("Skipped: ")]
     recorded = item.stash.get(EVIDENCE, [])
-    if status == "error" and isinstance(getattr(call.excinfo, "value", None), vulns.VulnReportError):
-        lines = [f"not checked: {call.excinfo.value}"]  # a refused scanner report: its reason, no traceback
     payload = {"id": mark.args[0], "status": status, "evidence": lines + [x for x in recorded if x not in lines],
                "duration_s": round(report.duration, 6)}
     report.user_properties.append((_PROPERTY, json.dumps(payload)))
@@ -214,8 +209,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # Nothing more can be decided: stop here (each process sees it; xdist stops the others).
         report.user_properties.append((_DAEMON_DOWN, daemon_down()))
         item.session.shouldstop = f"agent-conformance: {daemon_down()}"
-    if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, CandidateUnavailable,
-                                                                    vulns.VulnReportError)):
+    if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, *NOT_CHECKED)):
         # Evidence reads better than a traceback into the suite's own code; other errors keep theirs.
         report.longrepr = "\n".join([f"{mark.args[0]} {status}:", *payload["evidence"]])
 

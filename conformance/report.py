@@ -112,10 +112,11 @@ def write_reproductions(path: str | Path, report: dict[str, Any]) -> None:
     lines = ["#!/usr/bin/env bash", f"# Requests that broke {report['image']['ref']}; run the image with",
              "#   docker run --rm -p 8080:8080 IMAGE", "# then each command below reproduces one failure.", ""]
     for r in report["requirements"]:
-        repros = [line.removeprefix(REPRO_PREFIX) for line in r["evidence"] if line.lstrip().startswith(REPRO_PREFIX)]
+        repros = [line.strip().removeprefix(REPRO_PREFIX) for line in r["evidence"]
+                  if line.lstrip().startswith(REPRO_PREFIX)]
         if repros:
             lines.append(f"# {r['id']}")
-            lines += [line.strip().removeprefix(REPRO_PREFIX) for line in repros]
+            lines += repros
             lines.append("")
     if len(lines) == 5:
         lines.append("# (no failing generated request)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .requirements import CATALOGUE, MUST, Requirement
 
 STATUSES = ("pass", "fail", "error", "skip")
-_SEVERITY = {"fail": 3, "error": 2, "pass": 1, "skip": 0}
+SEVERITY = {"fail": 3, "error": 2, "pass": 1, "skip": 0}
 NOT_IMPLEMENTED = "not implemented"
 
 
@@ -38,9 +38,9 @@ class RequirementResult:
 
 
 def _combine(requirement: Requirement, checks: list[CheckResult]) -> RequirementResult:
-    status = max((c.status for c in checks), key=_SEVERITY.__getitem__)
+    status = max((c.status for c in checks), key=SEVERITY.__getitem__)
     # The checks that decided the status come first; with several checks, each line says which.
-    ordered = sorted(checks, key=lambda c: -_SEVERITY[c.status])
+    ordered = sorted(checks, key=lambda c: -SEVERITY[c.status])
     evidence: list[str] = []
     for check in ordered:
         if len(checks) > 1:

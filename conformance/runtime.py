@@ -86,7 +86,7 @@ class PlatformRun:
 
     def _diagnose(self, platform: Run) -> None:
         if platform.startup.state == "exited":
-            relaxed = ("writable", "no-env", "writable-no-env")
+            relaxed = diagnosis.STAND_IN_ORDER
         elif platform.served and diagnosis.suspects(platform):
             relaxed = ("writable", "no-env")
         else:
@@ -127,6 +127,21 @@ class PlatformRun:
         """How the relaxed runs of a diagnosis that found no culprit ended (fixed order)."""
         return [f"{self.runs[name].description} {self.runs[name].failure()}" for name in diagnosis.STAND_IN_ORDER
                 if name in self.runs and not self.runs[name].served]
+
+    def see(self) -> str:
+        """Where a check that cannot decide sends the reader: the ID blamed for the start-up."""
+        return f"(see {self.runs['platform'].startup.blame or 'STARTUP-TIME'})"
+
+    def not_decided(self) -> CandidateUnavailable:
+        """Why a check that compares with the platform's run cannot decide: the start-up failed, or
+        (rare) its answers fail and no candidate with a constraint relaxed served to compare with.
+        When the diagnosis ran, it says that relaxing the constraints did not help either."""
+        platform = self.runs["platform"]
+        also = "".join(f"; {line}" for line in self.relaxed_failures())
+        if platform.served:
+            return CandidateUnavailable(f"{len(platform.problems)} answers fail under the platform's constraints "
+                                        f"and no candidate with a constraint relaxed served to compare with{also}")
+        return CandidateUnavailable(f"{platform.startup.cause()} {self.see()}{also}")
 
     @property
     def variant(self) -> str:

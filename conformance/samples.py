@@ -17,6 +17,7 @@ and optionally an `agent.toml` (the agent config the suite runs it with).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import re
 import sys
 import tomllib
@@ -108,6 +109,16 @@ def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str)
 
 
 def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=print) -> list[Sample]:
+    """Build the base images and the samples. One build at a time per checkout: concurrent callers
+    (xdist workers, the matrix command, a second shell) wait on a file lock, then find the layers cached."""
+    lock_path = REPO_ROOT / ".cache" / "build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_all(names, root, log)
+
+
+def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
     client = connect()
     base = localbase.ensure_base(client, root, WHEELHOUSE)
     uv_image = localbase.ensure_uv_image(client, WHEELHOUSE)

@@ -15,7 +15,8 @@ import httpx
 import requests.exceptions
 
 from . import bounded, endpoints
-from .config import Budgets, Endpoint
+from .config import Endpoint
+from .engine import first_line
 
 GRACE_S = 10.0  # Kubernetes' default terminationGracePeriodSeconds is 30; the contract says 10
 GIVE_UP_S = 12.0
@@ -118,7 +119,7 @@ def sigterm(container, when: str, host_pid: int) -> Shutdown:
             status = container.wait(timeout=GIVE_UP_S, condition="not-running")
         result.exit_code = status.get("StatusCode")
     except _DOCKER_ERRORS as exc:
-        result.error = f"Docker could not signal or wait for the container: {str(exc).splitlines()[0][:200]}"
+        result.error = f"Docker could not signal or wait for the container: {first_line(exc)}"
     return result
 
 
@@ -129,7 +130,7 @@ class StreamInFlight:
     def __init__(self, client: httpx.Client, endpoint: Endpoint):
         self.endpoint = endpoint
         self.client = client
-        self.limits = bounded.within(getattr(client, "budgets", None) or Budgets(), endpoints.SSE_MODE)
+        self.limits = bounded.within(bounded.budgets_of(client), endpoints.SSE_MODE)
         self.status: int | None = None
         self.received = 0
         self.ended = ""  # "completed" | "cut: …"

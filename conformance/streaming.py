@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from . import bounded, exchange, mediatype
-from .config import Budgets, Endpoint
+from .config import Endpoint
 from .sse import EventStreamValidator, Violation, format_violation
 
 _KEPT_BYTES = 4096  # for evidence
@@ -53,7 +53,7 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     """Read one answer to `accept` as it arrives, within the client's budgets: the head within
     first_byte_s, the whole stream within stream_s (request_s when `accept` is not an event
     stream), at most response_mib of it and stream_events events."""
-    budgets = getattr(client, "budgets", None) or Budgets()
+    budgets = bounded.budgets_of(client)
     headers = (("Accept", accept),) + ((("Content-Type", "application/json"),) if endpoint.json is not None else ())
     body = endpoint.body_bytes()
     origin = str(client.base_url).rstrip("/")
@@ -85,21 +85,16 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
                 if streaming and validator.events_seen > budgets.stream_events:
                     ended, cut = "event cap", f"the stream went on past {budgets.stream_events} events (cap stream_events)"
                     break
-    except httpx.TimeoutException as exc:
-        if status is None:
-            error = limits.no_head() if isinstance(exc, httpx.ReadTimeout) else exchange.describe_error(exc, limits.head_s)
-            answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None,
-                                       elapsed_s=time.monotonic() - started, error=error, origin=origin)
-            return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
-        ended, cut = "time cap", limits.unfinished(received)
     except httpx.HTTPError as exc:
         if status is None:
             answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None,
-                                       elapsed_s=time.monotonic() - started,
-                                       error=exchange.describe_error(exc, limits.total_s, bounded.bytes_seen()),
+                                       elapsed_s=time.monotonic() - started, error=exchange.no_head(exc, limits),
                                        origin=origin)
             return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
-        ended = "dropped"
+        if isinstance(exc, httpx.TimeoutException):
+            ended, cut = "time cap", limits.unfinished(received)
+        else:
+            ended = "dropped"
     duration = time.monotonic() - started
     whole = received <= len(kept)
     answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, status, answer_headers, bytes(kept),

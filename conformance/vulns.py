@@ -57,6 +57,11 @@ class VulnReportError(Exception):
 
 
 def load_report(path: Path) -> ScanReport:
+    return read_report(path)[1]
+
+
+def read_report(path: Path) -> tuple[bytes, ScanReport]:
+    """The report's bytes as given (the certification bundle keeps them) and what they say."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -72,7 +77,7 @@ def load_report(path: Path) -> ScanReport:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise VulnReportError(f"{path}: {_not_json(text, exc)}") from None
-    return parse_report(data, str(path))
+    return raw, parse_report(data, str(path))
 
 
 def _not_json(text: str, exc: json.JSONDecodeError) -> str:

@@ -22,17 +22,6 @@ def _answers(run: Run) -> str:
     return f"{len(run.outcomes) - bad} of {len(run.outcomes)} answers as the contract asks"
 
 
-def _not_decided(runs) -> CandidateUnavailable:
-    platform = runs.runs["platform"]
-    # When the diagnosis ran, say that relaxing the constraints did not help either.
-    also = "".join(f"; {line}" for line in runs.relaxed_failures())
-    if platform.served:  # rare: answers fail and no relaxed run served to compare with
-        return CandidateUnavailable(f"{len(platform.problems)} answers fail under the platform's constraints and "
-                                    f"no candidate with a constraint relaxed served to compare with{also}")
-    startup = platform.startup
-    return CandidateUnavailable(f"{startup.cause()} (see {startup.blame or 'STARTUP-TIME'}){also}")
-
-
 def _agent_words(run: Run, image_info) -> list[str]:
     """The log lines that name the refused write, else the last error lines; and the usual fix."""
     said = logcauses.read_only_lines(run.log) or logcauses.error_lines(run.log)
@@ -50,7 +39,7 @@ def test_starts_and_serves_on_a_read_only_root(lifecycle_runs, image_info, evide
     runs = lifecycle_runs
     verdict = diagnosis.judge(runs.runs, diagnosis.READONLY)
     if verdict.status == "undecided":
-        raise _not_decided(runs)
+        raise runs.not_decided()
     strict = runs.runs[verdict.strict]
     relaxed = runs.runs.get(verdict.relaxed)
     if verdict.status == "pass":
@@ -86,12 +75,10 @@ def test_starts_and_serves_on_a_read_only_root(lifecycle_runs, image_info, evide
 def test_writes_nothing_outside_tmp(lifecycle_runs, image_info, evidence):
     runs = lifecycle_runs
     if not runs.candidate.startup.serving:
-        raise _not_decided(runs)  # a writable root would not help it serve (see the blamed ID)
+        raise runs.not_decided()  # a writable root would not help it serve (see the blamed ID)
     writable = runs.run(runs.writable_name())
     if not writable.served:
-        platform = runs.runs["platform"].startup
-        raise CandidateUnavailable(f"{writable.description} {writable.failure()} "
-                                   f"(see {platform.blame or 'STARTUP-TIME'})")
+        raise CandidateUnavailable(f"{writable.description} {writable.failure()} {runs.see()}")
     # A declared VOLUME is a mount of its own: Docker creates its mount point, the agent does not.
     report = fsdiff.classify(writable.changes, fsdiff.WRITABLE_ROOTS + image_info.volumes)
     evidence.append(f"{writable.description}, after the probes and every endpoint in JSON and SSE mode, "

@@ -17,15 +17,10 @@ from conformance.runs import VARIANTS, variant_name
 pytestmark = pytest.mark.late(2)
 
 
-def _see(runs) -> str:
-    startup = runs.runs["platform"].startup
-    return f"(see {startup.blame or 'STARTUP-TIME'})"
-
-
 def _require_serving(runs) -> None:
     startup = runs.candidate.startup
     if not startup.serving:
-        raise CandidateUnavailable(f"{startup.cause()} {_see(runs)}")
+        raise CandidateUnavailable(f"{startup.cause()} {runs.see()}")
 
 
 def _log_tail(lines: list[str], count: int = 15) -> list[str]:
@@ -37,8 +32,7 @@ def test_serves_with_the_platform_variables(lifecycle_runs, evidence):
     runs = lifecycle_runs
     verdict = diagnosis.judge(runs.runs, diagnosis.ENV)
     if verdict.status == "undecided":
-        raise CandidateUnavailable(f"{runs.runs['platform'].startup.cause()} {_see(runs)}"
-                                   + "".join(f"; {line}" for line in runs.relaxed_failures()))
+        raise runs.not_decided()
     strict = runs.runs[verdict.strict]
     relaxed = runs.runs.get(verdict.relaxed)
     injected = f"{lifecycle.name_list(RESERVED_ENV)} (dummy values)"
@@ -161,7 +155,7 @@ def test_stays_up_through_the_run(lifecycle_runs, evidence):
     _require_serving(runs)
     candidate, start = runs.candidate, runs.baseline
     if start is None:
-        raise CandidateUnavailable(f"the container was gone before the watch began {_see(runs)}")
+        raise CandidateUnavailable(f"the container was gone before the watch began {runs.see()}")
     note = runs.stand_in_note()
     if note:
         evidence.append(note)
