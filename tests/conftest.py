@@ -4,7 +4,6 @@ its peak memory."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import select
@@ -20,7 +19,7 @@ import docker
 import pytest
 
 from conformance import samples
-from conformance.candidate import LABEL, LABEL_OWNER
+from conformance.candidate import LABEL, LABEL_OWNER, labelled
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 300
@@ -35,14 +34,9 @@ def docker_client():
 
 @pytest.fixture(scope="session")
 def built_samples() -> dict[str, samples.Sample]:
-    """Every sample agent built; one xdist worker builds while the others wait on the lock, then
-    find the layers cached."""
-    lock_path = REPO / ".cache" / "build.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        built = samples.build_all(log=lambda message: None)
-    return {s.name: s for s in built}
+    """Every sample agent built; one xdist worker builds while the others wait on the build lock,
+    then find the layers cached."""
+    return {s.name: s for s in samples.build_all(log=lambda message: None)}
 
 
 @dataclass
@@ -73,11 +67,14 @@ class Run:
 
 def leftovers(client: docker.DockerClient, owner: str) -> list[str]:
     """Containers, volumes and networks of the run `owner` still in the engine."""
-    # The low-level listing: the high-level one inspects each container and races with removals.
-    filters = {"label": [f"{LABEL_OWNER}={owner}"]}
-    return ([c["Names"][0] for c in client.api.containers(all=True, filters=filters)]
-            + [v["Name"] for v in client.api.volumes(filters=filters).get("Volumes") or []]
-            + [n["Name"] for n in client.api.networks(filters=filters)])
+    return [name for name, _ in _named(client, [f"{LABEL_OWNER}={owner}"])]
+
+
+def _named(client: docker.DockerClient, label_filters: list[str]) -> list[tuple[str, dict]]:
+    """(name, labels) of every container ("/name"), volume and network carrying these labels."""
+    containers, volumes, networks = labelled(client, label_filters)
+    return ([(c["Names"][0], c.get("Labels") or {}) for c in containers]
+            + [(item["Name"], item.get("Labels") or {}) for item in volumes + networks])
 
 
 def owner_of(process: subprocess.Popen) -> str:
@@ -206,11 +203,7 @@ def no_container_of_ours_outlives_the_session(docker_client):
 
 def _labelled(client: docker.DockerClient) -> list[tuple[str, str]]:
     """(name, owner) of every container, volume and network carrying the suite's label."""
-    filters = {"label": LABEL}
-    found = [(c["Names"][0], c["Labels"]) for c in client.api.containers(all=True, filters=filters)]
-    found += [(v["Name"], v.get("Labels") or {}) for v in client.api.volumes(filters=filters).get("Volumes") or []]
-    found += [(n["Name"], n.get("Labels") or {}) for n in client.api.networks(filters=filters)]
-    return [(name, labels.get(LABEL_OWNER, "")) for name, labels in found]
+    return [(name, labels.get(LABEL_OWNER, "")) for name, labels in _named(client, [LABEL])]
 
 
 def _alive(owner: str) -> bool:

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from conformance.plugin import DEFAULT_FUZZ_EXAMPLES
+from conformance.options import DEFAULT_FUZZ_EXAMPLES
 
 CONFORMANT = ["reference", "stdlib"]
 

@@ -24,21 +24,24 @@ def run(name: str, state: str = "ready", failing: dict[str, int] | None = None) 
     return Run(name, None, Startup(state=state, elapsed_s=0.5, budget_s=30, exit_code=None if served else 2), outcomes)
 
 
-def judged(*runs: Run) -> dict[str, diagnosis.Judgement]:
-    table = {r.name: r for r in runs}
+def table_of(*runs: Run) -> dict[str, Run]:
+    return {r.name: r for r in runs}
+
+
+def judged(table: dict[str, Run]) -> dict[str, diagnosis.Judgement]:
     return {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
 
 
 def test_a_candidate_that_serves_clears_both_on_its_own():
-    verdicts = judged(run("platform"))
+    verdicts = judged(table_of(run("platform")))
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "platform")
     assert verdicts[diagnosis.ENV].status == "pass"
 
 
 def test_exits_only_on_the_read_only_root():  # `uv run`, a cache under $HOME
-    table = {r.name: r for r in (run("platform", "exited"), run("writable"), run("no-env", "exited"),
-                                 run("writable-no-env"))}
-    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    table = table_of(run("platform", "exited"), run("writable"), run("no-env", "exited"),
+                     run("writable-no-env"))
+    verdicts = judged(table)
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("fail", "platform", "writable", exited=True)
     assert verdicts[diagnosis.ENV] == diagnosis.Judgement("pass", "writable")  # judged where the root is writable
     assert diagnosis.blame(verdicts) == diagnosis.READONLY
@@ -46,18 +49,18 @@ def test_exits_only_on_the_read_only_root():  # `uv run`, a cache under $HOME
 
 
 def test_exits_only_with_the_reserved_variables():  # in-cluster mode switched on by KUBERNETES_*
-    table = {r.name: r for r in (run("platform", "exited"), run("writable", "exited"), run("no-env"),
-                                 run("writable-no-env"))}
-    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    table = table_of(run("platform", "exited"), run("writable", "exited"), run("no-env"),
+                     run("writable-no-env"))
+    verdicts = judged(table)
     assert verdicts[diagnosis.ENV] == diagnosis.Judgement("fail", "platform", "no-env", exited=True)
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "no-env")
     assert diagnosis.blame(verdicts) == diagnosis.ENV and diagnosis.stand_in(table, verdicts) == "no-env"
 
 
 def test_both_constraints_each_break_it():
-    table = {r.name: r for r in (run("platform", "exited"), run("writable", "exited"), run("no-env", "exited"),
-                                 run("writable-no-env"))}
-    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    table = table_of(run("platform", "exited"), run("writable", "exited"), run("no-env", "exited"),
+                     run("writable-no-env"))
+    verdicts = judged(table)
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("fail", "no-env", "writable-no-env", exited=True)
     assert verdicts[diagnosis.ENV] == diagnosis.Judgement("fail", "writable", "writable-no-env", exited=True)
     assert diagnosis.blame(verdicts) == diagnosis.READONLY
@@ -65,17 +68,17 @@ def test_both_constraints_each_break_it():
 
 
 def test_nothing_serves_anywhere_decides_nothing():
-    table = {r.name: r for r in (run("platform", "exited"), run("writable", "exited"), run("no-env", "exited"),
-                                 run("writable-no-env", "exited"))}
-    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    table = table_of(run("platform", "exited"), run("writable", "exited"), run("no-env", "exited"),
+                     run("writable-no-env", "exited"))
+    verdicts = judged(table)
     assert {v.status for v in verdicts.values()} == {"undecided"}
     assert diagnosis.blame(verdicts) is None and diagnosis.stand_in(table, verdicts) is None
 
 
 def test_answers_that_fail_only_on_the_read_only_root():  # a log file written on each request
     chat = {LABELS[2]: 500, LABELS[3]: 500}
-    table = {r.name: r for r in (run("platform", failing=chat), run("writable"), run("no-env", failing=chat))}
-    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    table = table_of(run("platform", failing=chat), run("writable"), run("no-env", failing=chat))
+    verdicts = judged(table)
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("fail", "platform", "writable", LABELS[2:])
     assert verdicts[diagnosis.ENV] == diagnosis.Judgement("pass", "platform", "no-env", LABELS[2:])
     assert diagnosis.stand_in(table, verdicts) == "writable"
@@ -83,15 +86,15 @@ def test_answers_that_fail_only_on_the_read_only_root():  # a log file written o
 
 def test_a_defect_every_variant_shows_is_someone_else_s():  # e.g. 5xx until a model loads
     early = {LABELS[2]: 503}
-    table = {r.name: r for r in (run("platform", failing=early), run("writable", failing=early),
-                                 run("no-env", failing=early))}
-    verdicts = {rid: diagnosis.judge(table, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+    table = table_of(run("platform", failing=early), run("writable", failing=early),
+                     run("no-env", failing=early))
+    verdicts = judged(table)
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "platform", "writable", (LABELS[2],))
     assert diagnosis.blame(verdicts) is None and diagnosis.stand_in(table, verdicts) is None
 
 
 def test_a_wrong_status_or_media_type_is_never_the_constraints():  # a 204 from /health is HEALTH-200's
-    verdicts = judged(run("platform", failing={LABELS[1]: 204}))  # decided without relaxed runs
+    verdicts = judged(table_of(run("platform", failing={LABELS[1]: 204})))  # decided without relaxed runs
     assert verdicts[diagnosis.READONLY] == diagnosis.Judgement("pass", "platform", labels=(LABELS[1],))
     assert verdicts[diagnosis.ENV].status == "pass"
 
