@@ -5,9 +5,7 @@ after some 20 minutes; the suite's run reaches that count with its probes at the
 import os
 import sys
 
-from fastapi.responses import JSONResponse
-
-from agent import app, drop_route, serve, state
+from agent import app, drop_route, ready as reference_ready, serve
 
 POOL_SIZE = 120
 leaked = []
@@ -22,9 +20,7 @@ async def ready():
         print(f"FATAL: connection pool exhausted ({len(leaked)} connections leaked by /ready); exiting",
               file=sys.stderr, flush=True)
         os._exit(3)
-    if not state["ready"]:
-        return JSONResponse({"status": "starting"}, status_code=503)
-    return {"status": "ready"}
+    return await reference_ready()
 
 
 if __name__ == "__main__":

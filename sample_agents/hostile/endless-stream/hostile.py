@@ -8,7 +8,7 @@ import itertools
 from fastapi import Request
 from sse_starlette.sse import EventSourceResponse
 
-from agent import ChatRequest, app, drop_route, reply_tokens, serve
+from agent import ChatRequest, app, chat as reference_chat, drop_route, serve
 
 drop_route("/chat")
 
@@ -23,7 +23,7 @@ async def chat(body: ChatRequest, request: Request):
                 yield {"event": "token", "data": f"token {i}"}
 
         return EventSourceResponse(events())
-    return {"reply": " ".join(reply_tokens(body.message)), "thread_id": body.thread_id}
+    return await reference_chat(body, request)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 every process holds on: a worker pool that respawns without bound. The server keeps answering
 from the threads it already has; the host must not feel it."""
 
-import os
 import subprocess
 import sys
 from contextlib import asynccontextmanager
