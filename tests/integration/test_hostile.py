@@ -81,6 +81,8 @@ def test_a_flooded_log_is_shown_in_bounded_lines(built_samples, docker_client):
             lines = candidate.log_tail(200)
         long = [line for line in lines if line.startswith("xxx")]
         assert long and all(len(line) <= LOG_LINE_CHARS + 40 for line in lines)
-        assert re.fullmatch(r"x+ … \(\d+ characters\) … x+", long[0])
+        # Cut to its start and its end. The end may carry a line uvicorn wrote to stderr meanwhile: the
+        # log driver stores a 4 MiB line as 16 KiB pieces, and the other stream's lines fall between them.
+        assert re.match(r"x+ … \(\d+ characters\) … x", long[0]), long[0][-120:]
     finally:
         candidate.remove()
