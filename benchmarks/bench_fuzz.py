@@ -7,7 +7,7 @@ both against one container of the FastAPI reference agent, same number of genera
 One candidate container is started with our Candidate class (platform constraints: read-only
 root, reserved env, …) and waited ready. Then, against that same container:
 
-  ours          conformance.fuzzing.run_campaign(max_examples=N, seed=S). Each example is one raw
+  ours          conformance.fuzz.campaign.run_campaign(max_examples=N, seed=S). Each example is one raw
                 request; answers are memoised by the request's bytes, so a repeated example is not
                 re-sent: "generated" = Campaign.sent. After each acceptable answer a keep-alive
                 `GET /health` probe follows, and before the first example the runner sends a
@@ -68,9 +68,11 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from conformance import engine, fuzzing, image, rawhttp  # noqa: E402
-from conformance.candidate import Candidate  # noqa: E402
-from conformance.config import AgentConfig, Budgets  # noqa: E402
+from conformance.candidate import engine  # noqa: E402
+from conformance.candidate.container import Candidate  # noqa: E402
+from conformance.contract.agent_config import AgentConfig, Budgets  # noqa: E402
+from conformance.fuzz import campaign as fuzzing  # noqa: E402
+from conformance.wire import rawhttp  # noqa: E402
 
 REFERENCE = "agent-conformance/sample-reference:latest"
 BENCH_VENV = ROOT / ".cache" / "bench-venv"
@@ -198,18 +200,18 @@ def run_ours(candidate: Candidate, log: AgentLog, examples: int, seed: int, cap_
             counts["httpx"] += 1
             return super().send(*a, **kw)
 
-    real_probe = fuzzing._Runner._probe_after
+    real_probe = fuzzing._Sender._probe_after
     mark = log.mark()
     rawhttp.send, httpx.Client = counting_send, CountingClient
     if not probe:  # diagnostic only: what the keep-alive probe costs (it is what catches a wedged agent)
-        fuzzing._Runner._probe_after = lambda self, received: None
+        fuzzing._Sender._probe_after = lambda self, received: None
     try:
         started, cpu = time.monotonic(), time.process_time()
         campaign = fuzzing.run_campaign(candidate, config, max_examples=examples, seed=seed, cap_s=cap_s)
         wall, cpu = time.monotonic() - started, time.process_time() - cpu
     finally:
         rawhttp.send, httpx.Client = real_send, real_client
-        fuzzing._Runner._probe_after = real_probe
+        fuzzing._Sender._probe_after = real_probe
     seen = log.since(mark)
     total = counts["raw"] + counts["httpx"]
     findings = [f"{f.key} [{f.requirement}]: {f.request.curl()}" for f in campaign.findings.values()]
@@ -357,7 +359,7 @@ def main() -> int:
 
     st, version = ensure_schemathesis(args.schemathesis_spec, args.install_timeout)
     client = engine.connect()
-    info = image.inspect_image(client, args.image)
+    info = engine.inspect_image(client, args.image)
     request_s = AgentConfig().budgets.request_s
     candidate = Candidate(client, info, f"bench-fuzz-{uuid.uuid4().hex}")
     results: dict[str, list[Row]] = {}

@@ -1,4 +1,4 @@
-"""Benchmark: conformance.sse validator vs httpx-sse on the same ~50 MB event stream.
+"""Benchmark: conformance.wire.sse validator vs httpx-sse on the same ~50 MB event stream.
 
 Run: .venv/bin/python benchmarks/bench_sse.py [--mb 50] [--repeat 5]
 
@@ -32,7 +32,7 @@ import httpx  # noqa: E402
 from httpx_sse import EventSource  # noqa: E402
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder  # noqa: E402
 
-from conformance.sse import EventStreamValidator  # noqa: E402
+from conformance.wire.sse import EventStreamValidator  # noqa: E402
 
 CHUNK = 64 * 1024
 WORDS = ("the", " model", " answer", "s", " quickly", ",", " and", " then", " streams", " tokens",

@@ -21,8 +21,8 @@ import time
 import uuid
 from pathlib import Path
 
-from conformance import engine, image
-from conformance.candidate import Candidate
+from conformance.candidate import engine
+from conformance.candidate.container import Candidate
 
 REFERENCE = "agent-conformance/sample-reference:latest"
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def start_to_ready(ref: str) -> float:
     client = engine.connect()
-    info = image.inspect_image(client, ref)
+    info = engine.inspect_image(client, ref)
     candidate = Candidate(client, info, f"bench-{uuid.uuid4().hex}")
     try:
         candidate.start()

@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from conformance import samples
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # samplekit: the repository's, not installed
+
+from samplekit import samples  # noqa: E402
 
 FUZZ_SAMPLES = ["broken/dot-path-500", "broken/qvalue-crash", "broken/long-header-exit", "broken/empty-body-hang"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import __version__, options
-from .requirements import CATALOGUE
+from .contract.catalogue import CATALOGUE
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
 # does, and pytest then warns that it cannot rewrite their assertions.
@@ -60,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         split = argv.index("--")
         argv, extra = argv[:split], argv[split + 1 :]
     if argv[:1] == ["matrix"]:  # a subcommand; an image named "matrix" is still `matrix:latest`
-        from . import matrix
-
-        return matrix.main(argv[1:], extra)
+        return _matrix(argv[1:], extra)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_requirements:
@@ -75,6 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     # A bad agent config is refused by the plugin before any container starts (exit 2, report written).
     code = pytest.main(pytest_args(args, extra))
     return {pytest.ExitCode.OK: EXIT_PASS, pytest.ExitCode.TESTS_FAILED: EXIT_FAIL}.get(code, EXIT_ERROR)
+
+
+def _matrix(argv: list[str], extra: list[str]) -> int:
+    """`agent-conformance matrix`: the bundled samples live in a checkout of the repository, beside
+    the sample tools (`samplekit`, not part of what a user installs)."""
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout / "samplekit" / "matrix.py").exists():
+        print("agent-conformance matrix: the sample agents are not installed with the suite; run it from a checkout "
+              "of the repository", file=sys.stderr)
+        return EXIT_ERROR
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    from samplekit import matrix
+
+    return matrix.main(argv, extra)
 
 
 if __name__ == "__main__":

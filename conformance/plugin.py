@@ -8,60 +8,33 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from . import candidate as candidate_mod
-from . import certify
-from . import report as report_mod
-from . import options, sandbox, vulns
-from .config import AgentConfig, ConfigError, resolve_config
-from .engine import InfrastructureError, connect, daemon_down, for_slow_calls
-from .image import ImageInfo, inspect_image
-from .outcome import NOT_CHECKED, RequirementFailed, classify
-from .requirements import BY_ID, IDS
-from .results import CheckResult, aggregate
+from . import options, suite
+from .candidate import labels, sandbox
+from .candidate.engine import connect, daemon_down, for_slow_calls, inspect_image
+from .candidate.logs import LogKeeper
+from .check_status import classify
+from .contract.agent_config import resolve_config
+from .contract.catalogue import BY_ID, Phase
+from .errors import BundleError, ConfigError, InfrastructureError, NotChecked, RequirementFailed, VulnReportError
+from .image import vulns
+from .image.config import ImageInfo
+from .report import bundle, document, markdown, repro, terminal
+from .report.results import CheckResult, Status, aggregate
+from .run_state import EVIDENCE, MARKER, STATE, RunState
 
-SUITE_DIR = Path(__file__).parent / "suite"
-_MARKER = "requirement"
-_LATE = "late"
+SUITE_DIR = Path(suite.__file__).parent
 _PROPERTY = "conformance"
 _DAEMON_DOWN = "conformance-daemon-down"  # report property: the Docker daemon stopped answering
-
-
-@dataclass
-class RunState:
-    """What one pytest process knows about the run. On the controller it gathers every result."""
-
-    image_ref: str
-    config: AgentConfig
-    run_id: str
-    owner: str
-    started: float = field(default_factory=time.monotonic)
-    image: ImageInfo | None = None
-    run_error: str | None = None
-    checks: list[CheckResult] = field(default_factory=list)
-    report: dict | None = None
-    vuln_report: vulns.ScanReport | None = None  # --vuln-report, parsed (NO-CRITICAL-VULNS)
-    vuln_report_raw: bytes | None = None  # its bytes, for the certification bundle
-    order: dict[str, int] = field(default_factory=dict)  # node ID → collection position
-    internal_network: str | None = None  # --no-egress: the run's internal network
-    daemon_lost: bool = False  # run_error is the Docker daemon stopping mid-run
-
-
-BUNDLE = pytest.StashKey[Path]()
 # A certification is reproducible: without --fuzz-seed, the fuzzer gets this one (and says so).
 CERTIFY_FUZZ_SEED = 0
-
-
-STATE = pytest.StashKey[RunState]()
-EVIDENCE = pytest.StashKey[list]()
+_BUNDLE = pytest.StashKey[Path]()  # --certify DIR, once prepared (a run refused before that writes none)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,8 +56,8 @@ def _in_suite(path: Path) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{_MARKER}(id): the contract requirement ID this check decides")
-    config.addinivalue_line("markers", f"{_LATE}(n): run after the other checks (higher n later)")
+    config.addinivalue_line("markers", f"{MARKER}(id, phase=None): the contract requirement ID this check decides "
+                                       "(it runs in that requirement's phase, or in `phase`)")
     image_ref = config.getoption("image")
     if not image_ref:
         return
@@ -98,19 +71,19 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         # Refused before any container starts: a report the suite cannot read decides nothing.
         vuln_raw, vuln_report = vulns.read_report(Path(vuln_path)) if vuln_path else (None, None)
-    except vulns.VulnReportError as exc:
+    except VulnReportError as exc:
         message = f"vulnerability report refused: {exc}"
         _write_reports(config, image_ref, None, aggregate([], set(), run_error=message), 0.0)
         raise pytest.UsageError(message) from None
     if config.getoption("certify"):
-        _configure_bundle(config, image_ref)
+        _prepare_bundle(config, image_ref)
     _keep_hypothesis_out_of_the_working_directory()
     workerinput = getattr(config, "workerinput", {})
     state = RunState(
         image_ref=image_ref,
         config=agent_config,
         run_id=workerinput.get("conformance_run_id", uuid.uuid4().hex),
-        owner=workerinput.get("conformance_owner", f"{os.uname().nodename}:{os.getpid()}"),
+        owner=workerinput.get("conformance_owner", labels.owner_id()),
     )
     state.vuln_report, state.vuln_report_raw = vuln_report, vuln_raw
     if config.getoption("no_egress"):
@@ -119,7 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # The suite runs instead of whatever the rootdir's testpaths name, unless paths inside it were given.
     if not any(_in_suite(Path(str(a).split("::")[0])) for a in config.args if Path(str(a).split("::")[0]).exists()):
         config.args[:] = [str(SUITE_DIR)]
-    config.pluginmanager.register(ConformanceRun(config, state), "agent-conformance-run")
+    if config.getoption("certify"):
+        _configure_bundle(config, state)
+    config.pluginmanager.register(RunHooks(config, state), "agent-conformance-run")
     if _is_controller(config):
         # CI cancels with SIGTERM: unwind like Ctrl-C so containers are removed and the report written.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -170,21 +145,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not _in_suite(Path(str(item.path))):
             continue
-        marks = list(item.iter_markers(_MARKER))
+        marks = list(item.iter_markers(MARKER))
         if len(marks) != 1 or not marks[0].args or marks[0].args[0] not in BY_ID:
             raise pytest.UsageError(f"{item.nodeid}: every check needs exactly one @requirement(ID) marker with a known ID")
-    # Checks that may harm the shared candidate (fuzzing) run after those that only read it, and
-    # the watch over its whole life (STAYS-UP) after everything: `@pytest.mark.late(N)`.
-    items.sort(key=lambda item: item.get_closest_marker(_LATE).args[0] if item.get_closest_marker(_LATE) else 0)
+    # In the order of the catalogue's phases: the checks that only read the shared candidate before
+    # those that may harm it (fuzzing), the lifecycle checks after, the watch over its whole life last.
+    items.sort(key=phase_of)
 
 
-def implemented_ids() -> set[str]:
-    """IDs some check of the suite is marked with. Read from the sources: under xdist the controller
-    collects nothing, yet it must tell "not implemented" from "not selected"."""
-    found: set[str] = set()
-    for path in SUITE_DIR.glob("test_*.py"):
-        found.update(re.findall(r'requirement\(\s*"([A-Z0-9-]+)"', path.read_text()))
-    return found & set(IDS)
+def phase_of(item: pytest.Item) -> Phase:
+    """When a check runs: its requirement's phase, unless its marker names another (a check that
+    decides its ID from the fuzz campaign's findings runs with the campaign)."""
+    mark = item.get_closest_marker(MARKER)
+    if mark is None or not mark.args or mark.args[0] not in BY_ID:
+        return Phase.SERVE
+    return Phase(mark.kwargs.get("phase", BY_ID[mark.args[0]].phase))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -193,7 +168,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     user_properties, which pytest-xdist ships to the controller."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    mark = item.get_closest_marker(_MARKER)
+    mark = item.get_closest_marker(MARKER)
     if mark is None or STATE not in item.config.stash or not _in_suite(Path(str(item.path))):
         return
     if call.when != "call" and report.passed:
@@ -209,12 +184,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # Nothing more can be decided: stop here (each process sees it; xdist stops the others).
         report.user_properties.append((_DAEMON_DOWN, daemon_down()))
         item.session.shouldstop = f"agent-conformance: {daemon_down()}"
-    if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, *NOT_CHECKED)):
+    if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, NotChecked)):
         # Evidence reads better than a traceback into the suite's own code; other errors keep theirs.
         report.longrepr = "\n".join([f"{mark.args[0]} {status}:", *payload["evidence"]])
 
 
-class ConformanceRun:
+class RunHooks:
     """Hooks active only when `--image` is given (registered by pytest_configure)."""
 
     def __init__(self, config: pytest.Config, state: RunState):
@@ -227,12 +202,11 @@ class ConformanceRun:
             return
         try:
             client = connect()
-            candidate_mod.reap_orphans(for_slow_calls(client))
+            labels.reap_orphans(for_slow_calls(client))
             self.state.image = inspect_image(client, self.state.image_ref)
             if self.state.internal_network:
-                sandbox.create_no_egress_network(client, self.state.run_id, {
-                    candidate_mod.LABEL: "true", candidate_mod.LABEL_RUN: self.state.run_id,
-                    candidate_mod.LABEL_OWNER: self.state.owner})
+                sandbox.create_no_egress_network(client, self.state.run_id,
+                                                 labels.run_labels(self.state.run_id, self.state.owner))
         except InfrastructureError as exc:
             self.state.run_error = str(exc)
             self._finish(interrupted=False)
@@ -246,7 +220,7 @@ class ConformanceRun:
             if name == _PROPERTY:
                 payload = json.loads(value)
                 check = report.nodeid.split("::", 1)[-1]
-                self.state.checks.append(CheckResult(check, payload["id"], payload["status"],
+                self.state.checks.append(CheckResult(check, payload["id"], Status(payload["status"]),
                                                      tuple(payload["evidence"]), payload.get("duration_s", 0.0),
                                                      report.nodeid))
 
@@ -263,7 +237,7 @@ class ConformanceRun:
         # Results arrive in completion order (under xdist, whichever worker is first): report them
         # in collection order, so two runs of the same image give the same report.
         state.checks.sort(key=lambda c: (state.order.get(c.nodeid, len(state.order)), c.nodeid))
-        results = aggregate(state.checks, implemented_ids(), state.run_error, interrupted)
+        results = aggregate(state.checks, suite.implemented_ids(), state.run_error, interrupted)
         state.report = _write_reports(self.config, state.image_ref, state.image, results, time.monotonic() - state.started)
         return state.report
 
@@ -294,7 +268,7 @@ class ConformanceRun:
             return
         try:
             client = for_slow_calls(connect())
-            candidate_mod.remove_labelled(client, {candidate_mod.LABEL_RUN: self.state.run_id})
+            labels.remove_labelled(client, {labels.LABEL_RUN: self.state.run_id})
         except InfrastructureError as exc:
             writer.line(f"agent-conformance: cleanup failed: {exc}", red=True)
 
@@ -306,26 +280,26 @@ class ConformanceRun:
         if self.state.daemon_lost:
             terminalreporter.write_line(f"agent-conformance: run stopped: {self.state.run_error}", red=True,
                                         bold=True)
-        for i, line in enumerate(report_mod.render_terminal(report)):
+        for i, line in enumerate(terminal.render_terminal(report)):
             color = {"pass": "green", "fail": "red"}[report["verdict"]] if i == 0 else None
             terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
         for option in ("report_json", "report_md"):
             if self.config.getoption(option):
                 terminalreporter.write_line(f"report written: {self.config.getoption(option)}")
-        if BUNDLE in self.config.stash:
-            terminalreporter.write_line(f"certification bundle written: {self.config.stash[BUNDLE]}")
+        if self.state.bundle is not None:
+            terminalreporter.write_line(f"certification bundle written: {self.state.bundle}")
 
 
 def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | None, results, duration_s: float) -> dict:
-    report = report_mod.build(image_ref, image, results, duration_s)
+    report = document.build(image_ref, image, results, duration_s)
     if config.getoption("report_json"):
-        report_mod.write_json(config.getoption("report_json"), report)
+        document.write_json(config.getoption("report_json"), report)
     if config.getoption("report_md"):
-        report_mod.write_markdown(config.getoption("report_md"), report)
+        markdown.write_markdown(config.getoption("report_md"), report)
     beside = config.getoption("report_json") or config.getoption("report_md")
     if beside:
-        report_mod.write_reproductions(Path(beside).with_suffix(".repro.sh"), report)
-    if BUNDLE in config.stash and _is_controller(config):
+        repro.write_reproductions(Path(beside).with_suffix(".repro.sh"), report)
+    if _BUNDLE in config.stash and _is_controller(config):
         _write_bundle(config, report, image)
     return report
 
@@ -333,21 +307,24 @@ def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | Non
 # -- the certification bundle (--certify DIR) ---------------------------------------------------
 
 
-def _configure_bundle(config: pytest.Config, image_ref: str) -> None:
-    """Every process keeps its candidates' logs in DIR/logs; the controller first empties DIR."""
-    directory = Path(config.getoption("certify"))
+def _prepare_bundle(config: pytest.Config, image_ref: str) -> None:
+    """The controller empties DIR first (refusing a directory that holds anything else); the fuzzer
+    gets the fixed seed in every process (workers parse the same arguments)."""
     if _is_controller(config):
         try:
-            certify.prepare(directory)
-        except certify.BundleError as exc:
+            bundle.prepare(Path(config.getoption("certify")))
+        except BundleError as exc:
             _write_reports(config, image_ref, None, aggregate([], set(), run_error=str(exc)), 0.0)
             raise pytest.UsageError(str(exc)) from None
-    config.stash[BUNDLE] = directory
+    config.stash[_BUNDLE] = Path(config.getoption("certify"))
     if config.getoption("fuzz_seed", None) is None and hasattr(config.option, "fuzz_seed"):
-        config.option.fuzz_seed = CERTIFY_FUZZ_SEED  # same in every process: workers parse the same args
-    keeper = certify.LogKeeper(directory, getattr(config, "workerinput", {}).get("workerid"))
-    candidate_mod.BEFORE_REMOVE.append(keeper)
-    config.add_cleanup(lambda: candidate_mod.BEFORE_REMOVE.remove(keeper))
+        config.option.fuzz_seed = CERTIFY_FUZZ_SEED
+
+
+def _configure_bundle(config: pytest.Config, state: RunState) -> None:
+    """Every process keeps its candidates' logs in DIR/logs."""
+    state.bundle = config.stash[_BUNDLE]
+    state.before_remove = LogKeeper(state.bundle / bundle.LOGS, getattr(config, "workerinput", {}).get("workerid"))
 
 
 def _write_bundle(config: pytest.Config, report: dict, image: ImageInfo | None) -> None:
@@ -359,8 +336,8 @@ def _write_bundle(config: pytest.Config, report: dict, image: ImageInfo | None) 
         "no_egress": bool(config.getoption("no_egress", False)),
         "selection": {"keyword": config.getoption("keyword") or None, "markexpr": config.getoption("markexpr") or None},
     }
-    certify.write(
-        config.stash[BUNDLE], report=report, checks=state.checks if state else [], image=image,
+    bundle.write(
+        config.stash[_BUNDLE], report=report, checks=state.checks if state else [], image=image,
         agent_config=state.config.as_dict() if state else None, options=options,
         timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         vuln_report=state.vuln_report_raw if state else None,

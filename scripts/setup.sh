@@ -14,9 +14,9 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c 'import conformance, xdist' 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
-  say "installing the suite into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e . && touch .venv/.installed
+if ! .venv/bin/python -c 'import conformance, xdist, importlinter' 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
+  say "installing the suite (and its development tools) into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' && touch .venv/.installed
 fi
 
 apt_install() {
@@ -38,4 +38,4 @@ if ! docker image inspect agent-conformance/debian-python:bookworm >/dev/null 2>
 fi
 
 say "building the sample agents (cached after the first time)"
-.venv/bin/python -m conformance.samples build
+.venv/bin/python -m samplekit build

@@ -1,1 +1,22 @@
 """The conformance checks: one module per contract area, each check marked with the requirement ID it decides."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from ..run_state import MARKER
+
+
+def implemented_ids() -> set[str]:
+    """The requirement IDs some check of the suite is marked with, read from the checks' markers.
+    Under xdist the controller collects nothing, and a run given some of the modules collects only
+    those: either way the report must tell "not implemented" from "not selected"."""
+    found: set[str] = set()
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(f"{__name__}.{path.stem}")
+        for check in vars(module).values():
+            for mark in getattr(check, "pytestmark", []) if callable(check) else []:
+                if getattr(mark, "name", "") == MARKER and mark.args:
+                    found.add(mark.args[0])
+    return found

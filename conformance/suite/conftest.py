@@ -1,15 +1,17 @@
-"""Fixtures of the conformance suite. Checks that only read share one candidate per session (per
-xdist worker); checks that restart or signal start their own with `start_candidate`."""
+"""Fixtures of the conformance suite: what a check may ask for by name. The checks that only read
+share one candidate per session (per xdist worker); the lifecycle checks read trials of their own,
+started together in the background (`lifecycle_trials`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance import endpoints, runtime, streaming
-from conformance.candidate import PLATFORM_PROFILE, Candidate, Profile
-from conformance.engine import connect
-from conformance.image import inspect_image
-from conformance.plugin import EVIDENCE, STATE
+from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
+from conformance.candidate.engine import connect, inspect_image
+from conformance.contract.catalogue import LIFECYCLE_IDS
+from conformance.lifecycle.session import SessionTrials
+from conformance.run_state import EVIDENCE, MARKER, STATE
+from conformance.wire import modes, streaming
 
 
 def pytest_generate_tests(metafunc):
@@ -19,14 +21,21 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("endpoint", declared, ids=[e.label for e in declared], scope="session")
 
 
+def _requirement_ids(items) -> set[str]:
+    """The requirement IDs of these checks (after -k/-m deselection)."""
+    return {mark.args[0] for item in items for mark in item.iter_markers(MARKER) if mark.args}
+
+
 @pytest.fixture(scope="session")
-def run(pytestconfig):
+def run_state(pytestconfig):
+    """What the run knows: the image reference, the agent config, the run's labels, the parsed
+    vulnerability report, the certification bundle's directory."""
     return pytestconfig.stash[STATE]
 
 
 @pytest.fixture(scope="session")
-def agent_config(run):
-    return run.config
+def agent_config(run_state):
+    return run_state.config
 
 
 @pytest.fixture(scope="session")
@@ -42,36 +51,41 @@ def docker_client():
 
 
 @pytest.fixture(scope="session")
-def image_info(run, docker_client):
+def image_info(run_state, docker_client):
     # The controller inspected it already; an xdist worker reads it itself.
-    return run.image or inspect_image(docker_client, run.image_ref)
+    return run_state.image or inspect_image(docker_client, run_state.image_ref)
 
 
 @pytest.fixture(scope="session")
-def platform_run(request, run, docker_client, image_info, agent_config):
-    """The runs around the shared candidate: its first answers, the diagnosis when a platform
-    constraint breaks it, and the lifecycle checks' own candidates (conformance.runtime)."""
-    with runtime.PlatformRun(docker_client, image_info, run.run_id, run.owner, agent_config,
-                             runtime.selected_ids(request.session.items), internal_network=run.internal_network) as platform:
-        yield platform
+def candidates(run_state, docker_client, image_info, budgets) -> CandidateFactory:
+    """Makes this run's candidates: labelled, confined, within the budgets, their logs kept."""
+    return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, budgets,
+                            run_state.internal_network, run_state.before_remove)
 
 
 @pytest.fixture(scope="session")
-def candidate(run, docker_client, image_info, budgets, agent_config, platform_run):
+def session_trials(request, candidates, agent_config):
+    """The trials around the shared candidate: its first answers, the diagnosis when a platform
+    constraint breaks it, and the lifecycle checks' own candidates (conformance.lifecycle.session)."""
+    with SessionTrials(candidates, agent_config, _requirement_ids(request.session.items)) as trials:
+        yield trials
+
+
+@pytest.fixture(scope="session")
+def candidate(candidates, budgets, agent_config, session_trials):
     """The shared candidate, started as the platform starts it and waited on until ready (or
     until its failure is certain: `candidate.startup` says how the wait ended). When the read-only
     root or the reserved variables break it, a stand-in with that constraint relaxed serves in its
-    place, and the checks' evidence says so (conformance.runtime)."""
-    shared = Candidate(docker_client, image_info, run.run_id, PLATFORM_PROFILE, owner=run.owner, budgets=budgets,
-                       internal_network=run.internal_network)
+    place, and the checks' evidence says so (conformance.lifecycle.session)."""
+    shared = candidates.make(PLATFORM_CONSTRAINTS)
     try:
         shared.start()
-        shared.wait_ready(budgets.startup_s, on_ready=lambda http: endpoints.call_all(http, agent_config))
-        chosen = platform_run.adopt(shared)
+        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.call_all(http, agent_config))
+        chosen = session_trials.adopt(shared)
         startup = chosen.startup
-        if endpoints.unserved(startup.first_calls):
+        if modes.unserved(startup.first_calls):
             with chosen.client_http() as http:
-                startup.settled_s = endpoints.settle(http, agent_config, within_s=budgets.startup_s)
+                startup.settled_s = modes.settle(http, agent_config, within_s=budgets.startup_s)
         yield chosen
     finally:
         shared.remove()
@@ -87,23 +101,6 @@ def http(candidate):
 
 
 @pytest.fixture
-def start_candidate(request, run, docker_client, image_info, budgets):
-    """Factory for a candidate of the check's own (restarted, signalled, other constraints)."""
-    made: list[Candidate] = []
-
-    def start(profile: Profile = PLATFORM_PROFILE) -> Candidate:
-        new = Candidate(docker_client, image_info, run.run_id, profile, owner=run.owner, budgets=budgets,
-                        internal_network=run.internal_network)
-        new.check = request.node.name  # names its log in a certification bundle
-        made.append(new)
-        return new.start()
-
-    yield start
-    for each in made:
-        each.remove()
-
-
-@pytest.fixture
 def evidence(request) -> list[str]:
     """Lines a check records as it goes; they become the requirement's evidence (pass or fail)."""
     lines: list[str] = []
@@ -111,21 +108,27 @@ def evidence(request) -> list[str]:
     return lines
 
 
+@pytest.fixture
+def requirement_id(request) -> str:
+    """The ID the check's marker names: the check compares it with the ID a failure is blamed on."""
+    return request.node.get_closest_marker(MARKER).args[0]
+
+
 @pytest.fixture(scope="session")
-def lifecycle_runs(candidate, platform_run):
-    """The platform run once the shared candidate is settled (for the lifecycle checks); their
+def lifecycle_trials(candidate, session_trials):
+    """The session's trials once the shared candidate is settled (for the lifecycle checks); their
     own candidates start together at the latest when the first of these checks comes."""
-    platform_run.start_background()
-    return platform_run
+    session_trials.start_background()
+    return session_trials
 
 
 @pytest.fixture(autouse=True)
 def _stand_in_noted(request):
     """A check that ran on a stand-in (the platform's candidate does not serve) says so."""
-    if "candidate" not in request.fixturenames or runtime.LIFECYCLE_IDS & runtime.selected_ids([request.node]):
+    if "candidate" not in request.fixturenames or LIFECYCLE_IDS & _requirement_ids([request.node]):
         return
     request.getfixturevalue("candidate")  # settled first: it decides whether a stand-in serves
-    note = request.getfixturevalue("platform_run").stand_in_note()
+    note = request.getfixturevalue("session_trials").stand_in_note()
     if note:
         request.getfixturevalue("evidence").append(note)
 
@@ -135,7 +138,7 @@ def sse_captures(http):
     """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks."""
     cache: dict = {}
 
-    def get(endpoint, accept: str = endpoints.SSE_MODE) -> streaming.StreamCapture:
+    def get(endpoint, accept: str = modes.SSE_MODE) -> streaming.StreamCapture:
         key = (endpoint.label, accept)
         if key not in cache:
             cache[key] = streaming.capture(http, endpoint, accept)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import exchange, mediatype
-from conformance.outcome import fail
+from conformance.check import Exchange, fail, mediatype, request
 
 MALFORMED = {
     "not JSON": b'{"message": "unterminated',
@@ -14,7 +13,7 @@ MALFORMED = {
 }
 
 
-def _judge(answer: exchange.Exchange, what: str, evidence: list[str], want_4xx: bool) -> None:
+def _judge(answer: Exchange, what: str, evidence: list[str], want_4xx: bool) -> None:
     evidence.append(f"{what}: {answer.summary()}")
     if answer.status is None:
         fail(f"{what}: no answer ({answer.error})", answer.evidence())
@@ -31,7 +30,7 @@ def _judge(answer: exchange.Exchange, what: str, evidence: list[str], want_4xx: 
 def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, evidence):
     if endpoint.json is None:
         pytest.skip(f"{endpoint.label} declares no JSON body to malform")
-    answer = exchange.request(http, endpoint.method, endpoint.path, headers={"Accept": "application/json"},
+    answer = request(http, endpoint.method, endpoint.path, headers={"Accept": "application/json"},
                               body=MALFORMED[kind])
     _judge(answer, f"{endpoint.label} with a body that is {kind}", evidence, want_4xx=True)
     if answer.status >= 500:
@@ -41,7 +40,7 @@ def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, evidence):
 
 @pytest.mark.requirement("ERRORS-JSON")
 def test_unknown_path_error_is_json(http, evidence):
-    answer = exchange.request(http, "GET", "/conformance-no-such-path", headers={"Accept": "application/json"})
+    answer = request(http, "GET", "/conformance-no-such-path", headers={"Accept": "application/json"})
     _judge(answer, "GET /conformance-no-such-path", evidence, want_4xx=True)
 
 
@@ -49,5 +48,5 @@ def test_unknown_path_error_is_json(http, evidence):
 def test_undeclared_method_error_is_json(http, agent_config, evidence):
     endpoint = agent_config.endpoints[0]
     method = "DELETE" if endpoint.method != "DELETE" else "PATCH"
-    answer = exchange.request(http, method, endpoint.path, headers={"Accept": "application/json"})
+    answer = request(http, method, endpoint.path, headers={"Accept": "application/json"})
     _judge(answer, f"{method} {endpoint.path}", evidence, want_4xx=False)

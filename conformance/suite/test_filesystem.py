@@ -2,46 +2,42 @@
 and serves on it; WRITES-ONLY-TMP: exercised on a writable root, it changes nothing outside /tmp.
 
 A failure is pinned on the read-only root only when the same image, on a writable root, does not
-fail the same way (conformance.diagnosis): a 204 from /health is HEALTH-200's, not this."""
+fail the same way (conformance.lifecycle.diagnosis): a 204 from /health is HEALTH-200's, not this."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance import diagnosis, fsdiff, logcauses
-from conformance.candidate import CandidateUnavailable
-from conformance.outcome import fail
-from conformance.runs import Run
-
-# After the other checks: the runs these judge are made in the background meanwhile.
-pytestmark = pytest.mark.late(2)
+from conformance.check import NotChecked, fail, platform, see
+from conformance.lifecycle import diagnosis, log_causes, writes
+from conformance.lifecycle.variants import Trial
 
 
-def _answers(run: Run) -> str:
-    bad = len(run.problems)
-    return f"{len(run.outcomes) - bad} of {len(run.outcomes)} answers as the contract asks"
+def _answers(trial: Trial) -> str:
+    bad = len(trial.problems)
+    return f"{len(trial.observations) - bad} of {len(trial.observations)} answers as the contract asks"
 
 
-def _agent_words(run: Run, image_info) -> list[str]:
+def _agent_words(trial: Trial, image_info) -> list[str]:
     """The log lines that name the refused write, else the last error lines; and the usual fix."""
-    said = logcauses.read_only_lines(run.log) or logcauses.error_lines(run.log)
-    lines = ["the agent's log:"] + [f"  | {line}" for line in said or run.log[-8:] or ["(empty)"]]
-    lines += [f"how to fix: {hint}" for hint in logcauses.read_only_hints(run.log, image_info.start_command)]
+    said = log_causes.read_only_lines(trial.log) or log_causes.error_lines(trial.log)
+    lines = ["the agent's log:"] + [f"  | {line}" for line in said or trial.log[-8:] or ["(empty)"]]
+    lines += [f"how to fix: {hint}" for hint in log_causes.read_only_hints(trial.log, image_info.start_command)]
     volumes = [v for v in image_info.volumes if any(v in line for line in said)]
     if volumes:
         lines.append(f"{', '.join(volumes)} is a declared VOLUME: the platform mounts no volume there, it is part "
-                     "of the read-only root (see IMAGE-NO-VOLUMES)")
+                     f"of the read-only root {see('IMAGE-NO-VOLUMES')}")
     return lines
 
 
 @pytest.mark.requirement("READONLY-ROOTFS")
-def test_starts_and_serves_on_a_read_only_root(lifecycle_runs, image_info, evidence):
-    runs = lifecycle_runs
-    verdict = diagnosis.judge(runs.runs, diagnosis.READONLY)
+def test_starts_and_serves_on_a_read_only_root(lifecycle_trials, image_info, evidence):
+    trials = lifecycle_trials
+    verdict = diagnosis.judge(trials.trials, diagnosis.READONLY)
     if verdict.status == "undecided":
-        raise runs.not_decided()
-    strict = runs.runs[verdict.strict]
-    relaxed = runs.runs.get(verdict.relaxed)
+        raise trials.not_decided()
+    strict = trials.trials[verdict.strict]
+    relaxed = trials.trials.get(verdict.relaxed)
     if verdict.status == "pass":
         where = ("under the platform's constraints (read-only root, writable /tmp, reserved variables)"
                  if strict.name == "platform" else f"read-only root, writable /tmp, {strict.description}")
@@ -50,7 +46,7 @@ def test_starts_and_serves_on_a_read_only_root(lifecycle_runs, image_info, evide
             evidence.append(f"{label} {strict.problems[label].problem}"
                             f"{' ' + relaxed.description + ' as well' if relaxed else ''}: not the file system's "
                             "doing (another requirement reports it)")
-        survived = logcauses.read_only_lines(strict.log)
+        survived = log_causes.read_only_lines(strict.log)
         if survived:
             evidence.append("information: the agent logged writes refused by the read-only root, and went on:")
             evidence += [f"  | {line}" for line in survived]
@@ -60,27 +56,27 @@ def test_starts_and_serves_on_a_read_only_root(lifecycle_runs, image_info, evide
              _agent_words(strict, image_info) + [f"{relaxed.description}: {_answers(relaxed)}"])
     details = []
     for label in verdict.labels:
-        outcome = strict.problems[label]
-        details += [f"{label} {outcome.problem} on the read-only root:", *outcome.answer.evidence()]
-        twin = next((o for o in relaxed.outcomes if o.what == label), None)
+        observation = strict.problems[label]
+        details += [f"{label} {observation.problem} on the read-only root:", *observation.answer.evidence()]
+        twin = next((o for o in relaxed.observations if o.what == label), None)
         if twin is not None:
             details.append(f"{relaxed.description}: {twin.answer.summary()}")
     first = strict.problems[verdict.labels[0]]
     fail(f"{first.what} {first.problem} with a read-only root, not {relaxed.description} "
-         f"({len(verdict.labels)} of {len(strict.outcomes)} answers fail only there)",
+         f"({len(verdict.labels)} of {len(strict.observations)} answers fail only there)",
          details + _agent_words(strict, image_info))
 
 
 @pytest.mark.requirement("WRITES-ONLY-TMP")
-def test_writes_nothing_outside_tmp(lifecycle_runs, image_info, evidence):
-    runs = lifecycle_runs
-    if not runs.candidate.startup.serving:
-        raise runs.not_decided()  # a writable root would not help it serve (see the blamed ID)
-    writable = runs.run(runs.writable_name())
+def test_writes_nothing_outside_tmp(lifecycle_trials, image_info, evidence):
+    trials = lifecycle_trials
+    if not trials.candidate.startup.serving:
+        raise trials.not_decided()  # a writable root would not help it serve (see the blamed ID)
+    writable = trials.trial(trials.writable_name())
     if not writable.served:
-        raise CandidateUnavailable(f"{writable.description} {writable.failure()} {runs.see()}")
+        raise NotChecked(f"{writable.description} {writable.failure()} {trials.see()}")
     # A declared VOLUME is a mount of its own: Docker creates its mount point, the agent does not.
-    report = fsdiff.classify(writable.changes, fsdiff.WRITABLE_ROOTS + image_info.volumes)
+    report = writes.classify(writable.changes, platform.WRITABLE_PATHS + image_info.volumes)
     evidence.append(f"{writable.description}, after the probes and every endpoint in JSON and SSE mode, "
                     f"`docker diff` shows {len(report.outside) or 'no'} change{'s' if len(report.outside) != 1 else ''} "
                     "outside /tmp" + (":" if report.outside else ""))
@@ -89,11 +85,11 @@ def test_writes_nothing_outside_tmp(lifecycle_runs, image_info, evidence):
         evidence.append(report.bytecode_line())
     if image_info.volumes:
         evidence.append(f"declared VOLUME paths are mounts of their own, not seen by `docker diff`: "
-                        f"{', '.join(image_info.volumes)} (see IMAGE-NO-VOLUMES)")
-    if diagnosis.judge(runs.runs, diagnosis.READONLY).status == "fail":
+                        f"{', '.join(image_info.volumes)} {see('IMAGE-NO-VOLUMES')}")
+    if diagnosis.judge(trials.trials, diagnosis.READONLY).status == "fail":
         # The same writes, seen from the read-only side: reported once, there.
-        raise CandidateUnavailable("writes outside /tmp break the read-only root: reported as READONLY-ROOTFS "
-                                   "(see READONLY-ROOTFS)")
+        raise NotChecked(f"writes outside /tmp break the read-only root: reported as {diagnosis.READONLY} "
+                         f"{see(diagnosis.READONLY)}")
     if report.outside:
         # The paths are in the evidence above; the failure says what it means.
         fail(f"exercised on a writable root, the container changed {len(report.outside)} path"

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.outcome import fail
+from conformance.check import fail, platform
 
-RESERVED_NAMES = (
-    "PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION", "OCI_RESOURCE_PRINCIPAL_VERSION",
-    "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", "OCI_RESOURCE_PRINCIPAL_RPST",
-)
 # A base image's default command that starts an interactive program, not a server
 # (python:3.11-slim's CMD is ["python3"]): an image relying on it runs nothing on the platform.
 INTERACTIVE_DEFAULTS = {"python", "python3", "sh", "bash", "/bin/sh", "/bin/bash", "node", "irb", "ipython"}
-
-
-def is_reserved(name: str) -> bool:
-    return name in RESERVED_NAMES or name.startswith("KUBERNETES_")
 
 
 @pytest.mark.requirement("IMAGE-PLATFORM")
@@ -24,8 +16,8 @@ def test_image_is_linux_amd64(image_info, evidence):
     evidence.append(f"image config: os={image_info.os!r} architecture={image_info.architecture!r}"
                     + (f" variant={image_info.variant!r}" if image_info.variant else ""))
     if not image_info.is_platform_amd64:
-        fail(f"the image is {image_info.platform}; the platform runs linux/amd64 only",
-             ["rebuild: docker buildx build --platform linux/amd64 -t IMAGE ."])
+        fail(f"the image is {image_info.platform}; the platform runs {platform.PLATFORM} only",
+             [f"rebuild: docker buildx build --platform {platform.PLATFORM} -t IMAGE ."])
 
 
 @pytest.mark.requirement("IMAGE-ENTRYPOINT")
@@ -41,7 +33,7 @@ def test_image_defines_its_start_command(image_info, evidence):
 
 @pytest.mark.requirement("IMAGE-RESERVED-ENV")
 def test_image_defines_no_reserved_variable(image_info, evidence):
-    reserved = [name for name in image_info.env_names if is_reserved(name)]
+    reserved = [name for name in image_info.env_names if platform.is_reserved(name)]
     # Names only: a value such as OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM is a secret.
     evidence.append(f"image ENV names: {', '.join(image_info.env_names) or 'none'}")
     if reserved:
@@ -60,5 +52,5 @@ def test_image_declares_no_volume(image_info, evidence):
 @pytest.mark.requirement("IMAGE-EXPOSE-8080")
 def test_image_exposes_8080(image_info, evidence):
     evidence.append(f"EXPOSE: {', '.join(image_info.exposed_ports) or 'none'}")
-    if "8080/tcp" not in image_info.exposed_ports:
-        fail("the image does not EXPOSE 8080/tcp")
+    if f"{platform.PORT}/tcp" not in image_info.exposed_ports:
+        fail(f"the image does not EXPOSE {platform.PORT}/tcp")

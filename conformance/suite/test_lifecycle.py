@@ -2,25 +2,23 @@
 (PLATFORM-ENV), replaced and restarted at will (STATELESS-RESTART), stopped with SIGTERM
 (GRACEFUL-SHUTDOWN), and never dying on its own (STAYS-UP, watched over the whole run).
 
-The candidates of these checks start together in the background (conformance.runtime); the
-checks run after the others, and STAYS-UP after everything."""
+The candidates of these checks start together in the background (conformance.lifecycle.session);
+the checks run after the others (their phase in the catalogue), and STAYS-UP after everything."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance import diagnosis, lifecycle, logcauses, shutdown
-from conformance.candidate import RESERVED_ENV, CandidateUnavailable
-from conformance.outcome import fail
-from conformance.runs import VARIANTS, variant_name
-
-pytestmark = pytest.mark.late(2)
+from conformance.candidate.signals import GIVE_UP_S
+from conformance.check import NotChecked, fail, platform, see
+from conformance.lifecycle import diagnosis, log_causes, scenarios, stop_causes
+from conformance.lifecycle.variants import VARIANTS, variant_name
 
 
-def _require_serving(runs) -> None:
-    startup = runs.candidate.startup
+def _require_serving(trials) -> None:
+    startup = trials.candidate.startup
     if not startup.serving:
-        raise CandidateUnavailable(f"{startup.cause()} {runs.see()}")
+        raise NotChecked(f"{startup.cause()} {trials.see()}")
 
 
 def _log_tail(lines: list[str], count: int = 15) -> list[str]:
@@ -28,18 +26,18 @@ def _log_tail(lines: list[str], count: int = 15) -> list[str]:
 
 
 @pytest.mark.requirement("PLATFORM-ENV")
-def test_serves_with_the_platform_variables(lifecycle_runs, evidence):
-    runs = lifecycle_runs
-    verdict = diagnosis.judge(runs.runs, diagnosis.ENV)
+def test_serves_with_the_platform_variables(lifecycle_trials, evidence):
+    trials = lifecycle_trials
+    verdict = diagnosis.judge(trials.trials, diagnosis.ENV)
     if verdict.status == "undecided":
-        raise runs.not_decided()
-    strict = runs.runs[verdict.strict]
-    relaxed = runs.runs.get(verdict.relaxed)
-    injected = f"{lifecycle.name_list(RESERVED_ENV)} (dummy values)"
+        raise trials.not_decided()
+    strict = trials.trials[verdict.strict]
+    relaxed = trials.trials.get(verdict.relaxed)
+    injected = f"{platform.name_list(platform.RESERVED_ENV)} (dummy values)"
     if verdict.status == "fail":
-        said = logcauses.variable_lines(strict.log, RESERVED_ENV) + logcauses.error_lines(strict.log)
+        said = log_causes.variable_lines(strict.log, platform.RESERVED_ENV) + log_causes.error_lines(strict.log)
         words = ["the agent's log:"] + [f"  | {line}" for line in dict.fromkeys(said) or strict.log[-8:]]
-        words += [f"how to fix: {hint}" for hint in logcauses.variable_hints(strict.log)]
+        words += [f"how to fix: {hint}" for hint in log_causes.variable_hints(strict.log)]
         if verdict.exited:
             fail(f"with the platform's reserved variables set, {strict.failure()}; {relaxed.description} it "
                  "becomes ready and serves", [f"set: {injected}", *words])
@@ -48,16 +46,16 @@ def test_serves_with_the_platform_variables(lifecycle_runs, evidence):
              [f"set: {injected}", *first.answer.evidence(), *words])
     where = ("under the platform's constraints" if strict.name == "platform"
              else f"{strict.description} (see READONLY-ROOTFS)")
-    evidence.append(f"with {injected} set, {where}: it serves, {len(strict.outcomes) - len(strict.problems)} of "
-                    f"{len(strict.outcomes)} answers as the contract asks")
+    evidence.append(f"with {injected} set, {where}: it serves, {len(strict.observations) - len(strict.problems)} of "
+                    f"{len(strict.observations)} answers as the contract asks")
     for label in verdict.labels:
         evidence.append(f"{label} {strict.problems[label].problem}"
                         f"{' ' + relaxed.description + ' as well' if relaxed else ''}: not the variables' doing "
                         "(another requirement reports it)")
     # Information: the platform always sets PORT, but an image that needs it fails under `docker run`.
     bare_name = variant_name(VARIANTS[strict.name][0], False)
-    bare = runs.runs.get(bare_name) or runs.run(bare_name)
-    worse = [outcome for label, outcome in bare.problems.items() if label not in strict.problems]
+    bare = trials.trials.get(bare_name) or trials.trial(bare_name)
+    worse = [observation for label, observation in bare.problems.items() if label not in strict.problems]
     if bare.served and not worse:
         evidence.append("without any of them (PORT unset, as under a plain `docker run`) it serves as well")
     elif bare.served:
@@ -69,24 +67,24 @@ def test_serves_with_the_platform_variables(lifecycle_runs, evidence):
 
 
 @pytest.mark.requirement("STATELESS-RESTART")
-def test_restarted_and_fresh_containers_answer_alike(lifecycle_runs, budgets, evidence):
-    runs = lifecycle_runs
-    _require_serving(runs)
-    first = runs.runs[runs.variant]
-    result = runs.restart()
-    evidence.append(f"first run: {_readiness(first.startup)}; {len(first.outcomes)} answers")
+def test_restarted_and_fresh_containers_answer_alike(lifecycle_trials, budgets, evidence):
+    trials = lifecycle_trials
+    _require_serving(trials)
+    first = trials.trials[trials.variant]
+    result = trials.restart()
+    evidence.append(f"first run: {_readiness(first.startup)}; {len(first.observations)} answers")
     _judge_start("a fresh container of the same image", result.fresh.startup, first.startup, budgets,
                  result.fresh.failure(), result.fresh.log)
-    changed = lifecycle.differences(first.outcomes, result.fresh.outcomes)
+    changed = scenarios.differences(first.observations, result.fresh.observations)
     if changed:
         fail(f"a fresh container answers differently: {changed[0]}", changed)
     evidence.append(f"fresh container: {_readiness(result.fresh.startup)}; the same status and media type for all "
-                    f"{len(result.fresh.outcomes)} answers")
+                    f"{len(result.fresh.observations)} answers")
     if result.error or result.restarted is None:
-        raise CandidateUnavailable(f"the restart could not be made: {result.error or result.stop.summary()}")
+        raise NotChecked(f"the restart could not be made: {result.error or result.stop.summary()}")
     _judge_start("after a restart", result.restarted, first.startup, budgets,
                  result.restarted.cause(), result.log)
-    changed = lifecycle.differences(first.outcomes, result.outcomes)
+    changed = scenarios.differences(first.observations, result.observations)
     if changed:
         fail(f"after a restart the container answers differently: {changed[0]}", changed)
     before, after = result.addresses
@@ -94,7 +92,7 @@ def test_restarted_and_fresh_containers_answer_alike(lifecycle_runs, budgets, ev
              else "the same address")
     evidence.append(f"restarted (SIGTERM, then started again, as `docker restart` does): "
                     f"{_readiness(result.restarted)} on {moved}; the same status and "
-                    f"media type for all {len(result.outcomes)} answers")
+                    f"media type for all {len(result.observations)} answers")
 
 
 def _readiness(startup) -> str:
@@ -117,16 +115,16 @@ def _judge_start(what: str, startup, first, budgets, cause: str, log: list[str])
 
 
 @pytest.mark.requirement("GRACEFUL-SHUTDOWN")
-def test_exits_within_10_s_of_sigterm(lifecycle_runs, image_info, evidence):
-    runs = lifecycle_runs
-    _require_serving(runs)
+def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, evidence):
+    trials = lifecycle_trials
+    _require_serving(trials)
     stops = []
-    restart = runs.restart()
+    restart = trials.restart()
     if restart.stop is None:
-        raise CandidateUnavailable(f"no container to stop: a fresh one {restart.fresh.failure()} (see STATELESS-RESTART)")
+        raise NotChecked(f"no container to stop: a fresh one {restart.fresh.failure()} {see('STATELESS-RESTART')}")
     stops.append(restart.stop)
-    if runs.config.endpoints:
-        mid = runs.sigterm()
+    if trials.config.endpoints:
+        mid = trials.sigterm()
         if mid.stop is not None:
             stops.append(mid.stop)
     pid1 = stops[0].pid1
@@ -137,37 +135,36 @@ def test_exits_within_10_s_of_sigterm(lifecycle_runs, image_info, evidence):
     evidence += [stop.summary() for stop in stops]
     broken = [stop for stop in stops if stop.error]
     if broken:
-        raise CandidateUnavailable(broken[0].summary())
+        raise NotChecked(broken[0].summary())
     slow = [stop for stop in stops if not stop.graceful]
     if slow:
         worst = slow[0]
-        took = (f"was still running {shutdown.GIVE_UP_S:g} s later" if worst.elapsed_s is None
+        took = (f"was still running {GIVE_UP_S:g} s later" if worst.elapsed_s is None
                 else f"took {worst.elapsed_s:.1f} s to exit")
-        causes = shutdown.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when)
-        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {shutdown.GRACE_S:g} s after "
+        causes = stop_causes.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when)
+        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {platform.GRACE_S:g} s after "
              "SIGTERM)", [f"likely cause: {cause}" for cause in causes])
 
 
-@pytest.mark.requirement("STAYS-UP")
-@pytest.mark.late(3)  # the watch ends after every other check of this worker
-def test_stays_up_through_the_run(lifecycle_runs, evidence):
-    runs = lifecycle_runs
-    _require_serving(runs)
-    candidate, start = runs.candidate, runs.baseline
+@pytest.mark.requirement("STAYS-UP")  # its phase (WATCH) ends the watch after every other check of this worker
+def test_stays_up_through_the_run(lifecycle_trials, evidence):
+    trials = lifecycle_trials
+    _require_serving(trials)
+    candidate, start = trials.candidate, trials.baseline
     if start is None:
-        raise CandidateUnavailable(f"the container was gone before the watch began {runs.see()}")
-    note = runs.stand_in_note()
+        raise NotChecked(f"the container was gone before the watch began {trials.see()}")
+    note = trials.stand_in_note()
     if note:
         evidence.append(note)
-    probes = lifecycle.soak(candidate)
-    end = lifecycle.health(candidate)
+    probes = scenarios.soak(candidate)
+    end = scenarios.health(candidate)
     if probes.first_miss or end.status is None:
-        lifecycle.await_exit(candidate)  # a dying process drops connections before Docker sees it exit
+        scenarios.await_exit(candidate)  # a dying process drops connections before Docker sees it exit
     state = candidate.reload()
     status = state["State"]
     if not status.get("Running"):
         oom = " (killed: out of memory)" if status.get("OOMKilled") else ""
-        at_end = f", {probes.sent} probes into the {lifecycle.SOAK_REQUESTS} sent at the end" if probes.first_miss else ""
+        at_end = f", {probes.sent} probes into the {scenarios.SOAK_REQUESTS} sent at the end" if probes.first_miss else ""
         fail(f"the container exited with code {status.get('ExitCode')}{oom} during the run{at_end}",
              [f"finished at {status.get('FinishedAt')}; started at {status.get('StartedAt')}",
               *_log_tail(candidate.log_tail(30), 30)])
@@ -175,7 +172,7 @@ def test_stays_up_through_the_run(lifecycle_runs, evidence):
     if restarts or status.get("StartedAt") != start.started_at:
         fail(f"the container was restarted during the run (started at {start.started_at}, now since "
              f"{status.get('StartedAt')})", _log_tail(candidate.log_tail(30), 30))
-    was, now = lifecycle.signature(start.health), lifecycle.signature(end)
+    was, now = scenarios.signature(start.health), scenarios.signature(end)
     evidence.append(f"running all along; {probes.sent} probes (/ready, /health) sent in {probes.elapsed_s:.1f} s "
                     "at the end" + (f"; one went unanswered: {probes.first_miss.summary()}" if probes.first_miss
                                     else ", all answered"))

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import endpoints
-from conformance.outcome import fail
+from conformance.check import JSON_ACCEPTS, SSE_ACCEPTS, call, fail, json_problem, sse_problem
 
 
 def _accept_id(accept):
@@ -15,21 +14,21 @@ def _accept_id(accept):
 
 
 @pytest.mark.requirement("NEGOTIATE-JSON")
-@pytest.mark.parametrize("accept", endpoints.JSON_ACCEPTS, ids=_accept_id)
+@pytest.mark.parametrize("accept", JSON_ACCEPTS, ids=_accept_id)
 def test_json_unless_event_stream_is_accepted(http, endpoint, accept, evidence):
-    answer = endpoints.call(http, endpoint, accept)
+    answer = call(http, endpoint, accept)
     evidence.append(answer.summary())
-    problem = endpoints.json_problem(answer)
+    problem = json_problem(answer)
     if problem:
         shown = "without an Accept header" if accept is None else f"with Accept: {accept}"
         fail(f"{endpoint.label} {shown} {problem}", answer.evidence())
 
 
 @pytest.mark.requirement("NEGOTIATE-SSE")
-@pytest.mark.parametrize("accept", endpoints.SSE_ACCEPTS, ids=_accept_id)
+@pytest.mark.parametrize("accept", SSE_ACCEPTS, ids=_accept_id)
 def test_event_stream_when_accepted(endpoint, accept, sse_captures, evidence):
     capture = sse_captures(endpoint, accept)
     evidence.append(capture.answer.summary())
-    problem = endpoints.sse_problem(capture.answer)
+    problem = sse_problem(capture.answer)
     if problem:
         fail(f"{endpoint.label} with Accept: {accept} {problem}", capture.answer.evidence())

@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from conformance import endpoints, exchange, mediatype, streaming
-from conformance.candidate import CandidateUnavailable
-from conformance.outcome import fail
+from conformance.candidate.readiness import StartupState
+from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, mediatype, platform, request, see,
+                              unserved)
 
-PROBE_TIMEOUT_S = 1.0  # Kubernetes' default probe timeout
+READY, HEALTH = platform.READY_PATH, platform.HEALTH_PATH
 
 
-def _hint(answer: exchange.Exchange, path: str) -> list[str]:
+def _hint(answer: Exchange, path: str) -> list[str]:
     location = answer.header("location") or ""
     if answer.status in (301, 302, 307, 308) and location.rstrip("/").endswith(path):
         return [f"the route is declared with a trailing slash ({path}/); declare it as {path}"]
@@ -26,7 +26,7 @@ def _hint(answer: exchange.Exchange, path: str) -> list[str]:
     return []
 
 
-def _check_media_type(answer: exchange.Exchange, path: str, evidence: list[str]) -> None:
+def _check_media_type(answer: Exchange, path: str, evidence: list[str]) -> None:
     evidence.append(answer.summary())
     if not mediatype.is_media_type(answer.content_type, mediatype.JSON):
         fail(f"GET {path} answered Content-Type {mediatype.describe(answer.content_type)}, not application/json",
@@ -37,71 +37,71 @@ def _check_media_type(answer: exchange.Exchange, path: str, evidence: list[str])
 
 
 @pytest.mark.requirement("STARTUP-TIME")
-def test_ready_within_startup_budget(candidate, budgets, evidence):
+def test_ready_within_startup_budget(candidate, budgets, requirement_id, evidence):
     startup = candidate.startup
-    if startup.state == "ready":
+    if startup.state == StartupState.READY:
         evidence.append(f"/ready answered 200 {startup.ready_s:.2f} s after the container started "
                         f"(budget {budgets.startup_s:g} s)")
         if startup.ready_s > budgets.startup_s:
             fail(f"ready only {startup.ready_s:.1f} s after start; the budget is {budgets.startup_s:g} s",
                  startup.details())
         return
-    if startup.blame == "STARTUP-TIME":
+    if startup.blame == requirement_id:
         fail(startup.cause(), startup.details())
-    raise CandidateUnavailable(f"no time to ready can be measured: {startup.cause()} (see {startup.blame})")
+    raise NotChecked(f"no time to ready can be measured: {startup.cause()} {see(startup.blame)}")
 
 
 @pytest.mark.requirement("READY-200")
-def test_ready_answers_200(candidate, http, evidence):
+def test_ready_answers_200(candidate, http, requirement_id, evidence):
     startup = candidate.startup
-    if startup.blame == "READY-200":
+    if startup.blame == requirement_id:
         answer = startup.last_answer
-        fail(f"GET /ready answered {answer.status}, not 200", answer.evidence() + _hint(answer, "/ready"))
-    if startup.state != "ready":
-        raise CandidateUnavailable(f"{startup.cause()} (see {startup.blame})")
-    answer = exchange.request(http, "GET", "/ready")
+        fail(f"GET {READY} answered {answer.status}, not 200", answer.evidence() + _hint(answer, READY))
+    if startup.state != StartupState.READY:
+        raise NotChecked(f"{startup.cause()} {see(startup.blame)}")
+    answer = request(http, "GET", READY)
     evidence.append(f"first 200 {startup.ready_s:.2f} s after start; now: {answer.summary()}")
     if answer.status != 200:
-        fail(f"GET /ready answered 200 during start-up, then {answer.status or answer.error}",
-             answer.evidence() + _hint(answer, "/ready"))
+        fail(f"GET {READY} answered 200 during start-up, then {answer.status or answer.error}",
+             answer.evidence() + _hint(answer, READY))
 
 
 @pytest.mark.requirement("READY-JSON")
 def test_ready_is_json(candidate, http, evidence):
-    answer = exchange.request(http, "GET", "/ready")
+    answer = request(http, "GET", READY)
     if answer.status != 200:
         answer = candidate.startup.ready_answer
     if answer is None:
-        raise CandidateUnavailable("/ready never answered 200, so there is no answer to judge (see READY-200)")
-    _check_media_type(answer, "/ready", evidence)
+        raise NotChecked(f"{READY} never answered 200, so there is no answer to judge {see('READY-200')}")
+    _check_media_type(answer, READY, evidence)
 
 
 @pytest.mark.requirement("HEALTH-200")
 def test_health_answers_200(http, evidence):
-    answer = exchange.request(http, "GET", "/health")
+    answer = request(http, "GET", HEALTH)
     evidence.append(answer.summary())
     if answer.status != 200:
-        fail(f"GET /health answered {answer.status or answer.error}, not 200",
-             answer.evidence() + _hint(answer, "/health"))
+        fail(f"GET {HEALTH} answered {answer.status or answer.error}, not 200",
+             answer.evidence() + _hint(answer, HEALTH))
 
 
 @pytest.mark.requirement("HEALTH-JSON")
 def test_health_is_json(http, evidence):
-    answer = exchange.request(http, "GET", "/health")
+    answer = request(http, "GET", HEALTH)
     if answer.status != 200:
-        raise CandidateUnavailable(f"GET /health answered {answer.status or answer.error}, so there is no 200 "
-                                   "answer to judge (see HEALTH-200)")
-    _check_media_type(answer, "/health", evidence)
+        raise NotChecked(f"GET {HEALTH} answered {answer.status or answer.error}, so there is no 200 "
+                         f"answer to judge {see('HEALTH-200')}")
+    _check_media_type(answer, HEALTH, evidence)
 
 
 @pytest.mark.requirement("READY-TRUTHFUL")
 def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
     startup = candidate.startup
-    if startup.state != "ready":
-        raise CandidateUnavailable(f"/ready never answered 200: {startup.cause()} (see {startup.blame})")
-    evidence.append(f"/ready first answered 200 {startup.ready_s:.2f} s after start; then at once:")
+    if startup.state != StartupState.READY:
+        raise NotChecked(f"{READY} never answered 200: {startup.cause()} {see(startup.blame)}")
+    evidence.append(f"{READY} first answered 200 {startup.ready_s:.2f} s after start; then at once:")
     evidence += [f"  {answer.summary()}" for answer in startup.first_calls]
-    failed = endpoints.unserved(startup.first_calls)
+    failed = unserved(startup.first_calls)
     if failed:
         settled = (f"they answered without 5xx {startup.settled_s:.2f} s later" if startup.settled_s is not None
                    else f"they still answered 5xx or nothing {budgets.startup_s:g} s later")
@@ -110,9 +110,9 @@ def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
              [line for answer in failed for line in answer.evidence()])
 
 
-def _timed_probes(http, rounds: int) -> list[exchange.Exchange]:
-    return [exchange.request(http, "GET", path, timeout_s=PROBE_TIMEOUT_S * 3)
-            for _ in range(rounds) for path in ("/health", "/ready")]
+def _timed_probes(http, rounds: int) -> list[Exchange]:
+    return [request(http, "GET", path, timeout_s=platform.PROBE_TIMEOUT_S * 3)
+            for _ in range(rounds) for path in (HEALTH, READY)]
 
 
 @pytest.mark.requirement("PROBES-RESPONSIVE")
@@ -126,13 +126,13 @@ def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evide
     def stream():
         try:
             with candidate.client_http() as own:
-                streaming.capture(own, endpoint, endpoints.SSE_MODE)
+                capture(own, endpoint, SSE_MODE)
         finally:
             stream_done.set()
 
     threading.Thread(target=stream, daemon=True).start()
     time.sleep(0.05)  # let the stream request reach the agent first
-    busy: list[exchange.Exchange] = []
+    busy: list[Exchange] = []
     deadline = time.monotonic() + budgets.stream_s
     while not stream_done.is_set() and time.monotonic() < deadline and len(busy) < 40:
         busy += _timed_probes(http, rounds=1)
@@ -143,9 +143,9 @@ def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evide
                         f"{worst_busy.elapsed_s * 1000:.0f} ms")
     else:
         evidence.append(f"{endpoint.label} finished before a probe could run beside it")
-    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > PROBE_TIMEOUT_S]
+    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.PROBE_TIMEOUT_S]
     if slow:
         during = "while a stream was in flight" if any(a in busy for a in slow) else "idle"
         worst = max(slow, key=lambda a: a.elapsed_s)
         fail(f"GET {worst.target} took {worst.elapsed_s:.2f} s {during} (Kubernetes' probe timeout: "
-             f"{PROBE_TIMEOUT_S:g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())
+             f"{platform.PROBE_TIMEOUT_S:g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.candidate import CandidateUnavailable
-from conformance.outcome import fail
+from conformance.check import NotChecked, fail, see
 
 # A stream that took this long yet arrived in one burst at its end was buffered.
 BUFFERED_AFTER_S = 0.5
@@ -15,8 +14,8 @@ BURST_S = 0.02  # one write split by TCP arrives within microseconds; tokens do 
 
 def _streamed(capture, endpoint):
     if not capture.is_event_stream:
-        raise CandidateUnavailable(f"{endpoint.label} did not answer an event stream to Accept: text/event-stream "
-                                   f"({capture.answer.summary()}) (see NEGOTIATE-SSE)")
+        raise NotChecked(f"{endpoint.label} did not answer an event stream to Accept: text/event-stream "
+                         f"({capture.answer.summary()}) {see('NEGOTIATE-SSE')}")
     return capture
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance import __version__, certify
-from conformance.config import AgentConfig
+from conformance import __version__
+from conformance.contract.agent_config import AgentConfig
+from conformance.contract.catalogue import IDS
 from conformance.plugin import CERTIFY_FUZZ_SEED
-from conformance.requirements import IDS
-from tests.conftest import finish, start_cli
+from conformance.report import bundle as bundle_files
+from tests.helpers import finish, start_cli
 from tests.integration.test_vulns_gate import for_image
 
 # What may differ between two certifications of the same image: when they ran, and what was
@@ -52,9 +53,9 @@ def comparable(bundle: Path) -> dict[str, list[str]]:
     """Each file's lines, measured figures masked. A log is compared as its set of distinct lines:
     how many times /ready was polled or a probe fitted into a stream is timing, not content."""
     files = {}
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != certify.SUMS):
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != bundle_files.SUMS):
         lines = masked(path.read_text(encoding="utf-8")).splitlines()
-        files[path.relative_to(bundle).as_posix()] = sorted(set(lines)) if path.parent.name == certify.LOGS else lines
+        files[path.relative_to(bundle).as_posix()] = sorted(set(lines)) if path.parent.name == bundle_files.LOGS else lines
     return files
 
 
@@ -92,7 +93,7 @@ def test_the_bundle_verifies_and_holds_every_file(certified):
     assert "shared.log" in logs
     # Named by role and check: the same names in every run (no container name, run ID or PID).
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+\.log", n) and not re.search(r"[0-9a-f]{8}", n) for n in logs), logs
-    assert certify.verify(first) == []
+    assert bundle_files.verify(first) == []
     assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=first, timeout=30).returncode == 0
 
 
@@ -128,7 +129,7 @@ def test_logs_are_kept_and_carry_nothing_run_specific(certified):
     _, first, _, _ = certified
     log = (first / "logs" / "shared.log").read_text()
     assert log.startswith("# candidate: role shared\n")
-    assert "# profile: read-only root, reserved variables injected, volumes masked" in log
+    assert "# constraints: read-only root, reserved variables injected, volumes masked" in log
     assert "Uvicorn running on http://0.0.0.0:8080" in log
     for path in first.rglob("*"):
         if path.is_file():
@@ -147,7 +148,7 @@ def test_under_xdist_workers_write_their_logs_and_the_controller_the_rest(built_
     sequential_logs = {p.name for p in (first / "logs").iterdir()}
     # Each worker's own shared candidate; the candidates of single checks named as without xdist.
     assert logs == sequential_logs - {"shared.log"} | {"shared.gw0.log", "shared.gw1.log"}
-    assert certify.verify(bundle) == []
+    assert bundle_files.verify(bundle) == []
     # The same statuses as without xdist (the scan aside: no report given here). Evidence may
     # differ: a worker's shared candidate serves a different share of the checks.
     report, sequential = (json.loads((d / "report.json").read_text()) for d in (bundle, first))

@@ -12,10 +12,9 @@ import time
 
 import pytest
 
-from conformance import candidate as candidate_mod
-from conformance import engine
-from conformance.requirements import IDS
-from tests.conftest import REPO, finish, leftovers, owner_of, start_cli, wait_for_output
+from conformance.candidate import engine, labels
+from conformance.contract.catalogue import IDS
+from tests.helpers import REPO, finish, leftovers, owner_of, start_cli, wait_for_output
 from tests.dockerproxy import DockerProxy
 
 
@@ -172,12 +171,12 @@ def test_a_docker_daemon_that_stops_answering_ends_the_run_with_a_message(failur
     unreached = [r for r in run.report["requirements"] if r["status"] == "error"]
     assert unreached and all(said in " ".join(r["evidence"]) for r in unreached), run.explain()
     assert run.report["verdict"] == "fail"
-    candidate_mod.reap_orphans(docker_client)  # what the next run does first
+    labels.reap_orphans(docker_client)  # what the next run does first
     assert leftovers(docker_client, owner) == []
 
 
 def _running(client, owner: str) -> bool:
-    filters = {"label": [f"{candidate_mod.LABEL_OWNER}={owner}"], "status": "running"}
+    filters = {"label": [f"{labels.LABEL_OWNER}={owner}"], "status": "running"}
     return bool(client.api.containers(filters=filters))
 
 

@@ -10,7 +10,7 @@ import time
 
 import docker.errors
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 DOCS = REPO / "docs" / "contract" / "hosted-deployments.txt"  # the platform's page, as published
 SAMPLE = REPO / "sample_agents" / "docs_example"

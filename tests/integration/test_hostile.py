@@ -10,12 +10,14 @@ import time
 
 import pytest
 
-from conformance import certify, matrix, samples, shutdown
-from conformance.candidate import LOG_LINE_CHARS, Candidate, startup_cap_s
-from conformance.config import Budgets, load_config_file
-from conformance.image import inspect_image
-from conformance.plugin import implemented_ids
-from tests.conftest import finish, start_cli
+from conformance.candidate import logs as candidate_logs
+from conformance.candidate import signals
+from conformance.candidate.container import Candidate
+from conformance.candidate.engine import inspect_image
+from conformance.candidate.readiness import startup_cap_s
+from conformance.contract.agent_config import Budgets, load_config_file
+from samplekit import matrix, samples
+from tests.helpers import finish, start_cli
 
 HOSTILE = [s for s in samples.discover() if s.name.startswith("hostile/")]
 OVERHEAD_S = 30.0  # Python and pytest starting, containers made and removed, reports and bundle written
@@ -41,7 +43,7 @@ def wall_time_bound(budgets: Budgets) -> float:
     """Every wait of a run added up: readiness at its cap, an answer's head, a request, a stream,
     the fuzz phase and the request it may still be sending, SIGTERM waited on up to the kill."""
     return (startup_cap_s(budgets.startup_s) + budgets.first_byte_s + budgets.request_s + budgets.stream_s
-            + budgets.fuzz_s + budgets.request_s + shutdown.GIVE_UP_S + OVERHEAD_S)
+            + budgets.fuzz_s + budgets.request_s + signals.GIVE_UP_S + OVERHEAD_S)
 
 
 @pytest.mark.parametrize("sample", HOSTILE, ids=[s.name for s in HOSTILE])
@@ -53,7 +55,7 @@ def test_a_hostile_candidate_gets_a_verdict_in_bounded_time_and_memory(sample, b
     run = finish(start_cli(args, tmp_path), tmp_path, started, docker_client)  # nothing of it left behind
     print(f"{sample.name}: {run.elapsed_s:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB")
 
-    assert matrix.compare(sample.expected, run.report, run.returncode, implemented_ids()) == [], run.explain()
+    assert matrix.compare(sample.expected, run.report, run.returncode) == [], run.explain()
     for rid in sample.expected.fail:
         assert run.requirement(rid)["evidence"], f"{rid} failed without evidence"
     if sample.name in EVIDENCE:
@@ -61,8 +63,8 @@ def test_a_hostile_candidate_gets_a_verdict_in_bounded_time_and_memory(sample, b
         assert said in "\n".join(run.requirement(rid)["evidence"]), run.explain()
     assert run.elapsed_s < wall_time_bound(budgets_of(sample)), run.explain()
     assert run.peak_rss_mib < PEAK_RSS_MIB
-    logs = list((bundle / certify.LOGS).glob("*.log"))
-    assert logs and all(log.stat().st_size < certify.LOG_MAX_BYTES + 4096 for log in logs)
+    logs = list((bundle / "logs").glob("*.log"))
+    assert logs and all(log.stat().st_size < candidate_logs.KEPT_MAX_BYTES + 4096 for log in logs)
     if sample.name == "hostile/fork-bomb":  # where fork failed: within the container's limit, not the host's
         said = [line for log in logs for line in log.read_text().splitlines() if line.startswith("fork bomb: fork failed")]
         assert said and all(0 < int(line.split()[5]) < budgets_of(sample).pids for line in said), said
@@ -80,7 +82,7 @@ def test_a_flooded_log_is_shown_in_bounded_lines(built_samples, docker_client):
             time.sleep(0.2)
             lines = candidate.log_tail(200)
         long = [line for line in lines if line.startswith("xxx")]
-        assert long and all(len(line) <= LOG_LINE_CHARS + 40 for line in lines)
+        assert long and all(len(line) <= candidate_logs.LINE_CHARS + 40 for line in lines)
         # Cut to its start and its end. The end may carry a line uvicorn wrote to stderr meanwhile: the
         # log driver stores a 4 MiB line as 16 KiB pieces, and the other stream's lines fall between them.
         assert re.match(r"x+ … \(\d+ characters\) … x", long[0]), long[0][-120:]

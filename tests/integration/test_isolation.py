@@ -8,11 +8,13 @@ import uuid
 
 import pytest
 
-from conformance import runs, sandbox
-from conformance.candidate import LABEL, LABEL_OWNER, LABEL_RUN, Candidate, remove_labelled
-from conformance.config import Budgets
-from conformance.image import inspect_image
-from tests.conftest import leftovers
+from conformance.candidate import sandbox
+from conformance.candidate.container import Candidate
+from conformance.candidate.engine import inspect_image
+from conformance.candidate.labels import LABEL, LABEL_OWNER, LABEL_RUN, remove_labelled
+from conformance.contract.agent_config import Budgets
+from conformance.lifecycle import variants
+from tests.helpers import leftovers
 
 CAP_NET_RAW = 13
 
@@ -25,7 +27,7 @@ def make(built_samples, docker_client):
     owner = f"isolation-test:{run_id}"
 
     def start(network: str | None = None, budgets: Budgets | None = None, profile="platform") -> Candidate:
-        candidate = Candidate(docker_client, image, run_id, runs.profile_for(profile), owner=owner,
+        candidate = Candidate(docker_client, image, run_id, variants.constraints_for(profile), owner=owner,
                               budgets=budgets, internal_network=network)
         return candidate.start()
 

@@ -9,9 +9,10 @@ import uuid
 
 import pytest
 
-from conformance import fsdiff, runs, shutdown
-from conformance.candidate import Candidate
-from conformance.image import inspect_image
+from conformance.candidate import changes, signals
+from conformance.candidate.container import Candidate
+from conformance.candidate.engine import inspect_image
+from conformance.lifecycle import variants, writes
 
 
 def evidence(run, rid: str) -> str:
@@ -64,7 +65,7 @@ def reference(built_samples, docker_client):
 
     def make(name: str, image_ref: str | None = None) -> Candidate:
         shown = inspect_image(docker_client, image_ref) if image_ref else image
-        candidate = Candidate(docker_client, shown, f"lifecycle-test-{uuid.uuid4().hex[:8]}", runs.profile_for(name))
+        candidate = Candidate(docker_client, shown, f"lifecycle-test-{uuid.uuid4().hex[:8]}", variants.constraints_for(name))
         made.append(candidate)
         return candidate.start()
 
@@ -78,7 +79,7 @@ def test_upper_dir_reads_what_docker_diff_reports(reference):
     candidate.container.exec_run(["sh", "-c", "mkdir -p /root/.cache/x && echo 1 > /root/.cache/x/f && "
                                               "echo >> /etc/passwd && rm /etc/motd; touch /tmp/ignored"])
     candidate.reload()
-    ours = sorted((c["Path"], c["Kind"]) for c in fsdiff.container_changes(candidate.container))
+    ours = sorted((c["Path"], c["Kind"]) for c in changes.container_changes(candidate.container))
     assert ours == sorted((c["Path"], c["Kind"]) for c in candidate.container.diff())
     assert ("/root/.cache/x/f", 1) in ours and ("/etc/motd", 2) in ours
 
@@ -86,13 +87,13 @@ def test_upper_dir_reads_what_docker_diff_reports(reference):
 def test_sigterm_is_measured_and_pid1_read(reference, built_samples):
     graceful = reference("platform")
     graceful.wait_ready(30)
-    stop = shutdown.sigterm(graceful.container, "while idle", graceful.state()["Pid"])
+    stop = signals.sigterm(graceful.container, "while idle", graceful.state()["Pid"])
     assert stop.graceful and stop.exit_code == 0 and stop.pid1.command == "python agent.py" and stop.pid1.catches_term
 
     stubborn = reference("platform", built_samples["broken/shell-form-cmd"].tag)
     stubborn.wait_ready(30)
     started = time.monotonic()
-    stop = shutdown.sigterm(stubborn.container, "while idle", stubborn.state()["Pid"])
+    stop = signals.sigterm(stubborn.container, "while idle", stubborn.state()["Pid"])
     assert stop.elapsed_s is None and stop.exit_code == 137  # killed by us at GIVE_UP_S
-    assert shutdown.GIVE_UP_S <= time.monotonic() - started < shutdown.GIVE_UP_S + 5
+    assert signals.GIVE_UP_S <= time.monotonic() - started < signals.GIVE_UP_S + 5
     assert stop.pid1.command.startswith("/bin/sh -c") and stop.pid1.catches_term is False

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "vulns"
 ONLY_THE_SCAN = ["--", "-k", "test_no_critical_vulnerability"]  # the check needs no container

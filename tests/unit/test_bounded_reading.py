@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conformance import bounded, exchange, streaming
-from conformance.config import Budgets, Endpoint
+from conformance.contract.agent_config import Budgets, Endpoint
+from conformance.wire import bounded, exchange, streaming
 from tests.rawservers import raw_server, read_head
 
 SMALL = Budgets(request_s=1.0, first_byte_s=1.0, stream_s=1.0, response_mib=1.0, header_kib=8.0, stream_events=50)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from conformance.config import DEFAULT_BODY, AgentConfig, ConfigError, Endpoint, load_config_file, resolve_config
+from conformance.contract.agent_config import DEFAULT_BODY, AgentConfig, Endpoint, load_config_file, resolve_config
+from conformance.errors import ConfigError
 
 
 def write(tmp_path, text):

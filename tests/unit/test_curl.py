@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from conformance.curl import curl_command
+from conformance.wire.curl import curl_command
 
 
 class Recorder(http.server.BaseHTTPRequestHandler):

@@ -1,7 +1,9 @@
 """`docker diff` read for WRITES-ONLY-TMP: the agent's writes once each, bytecode apart, /tmp and
 volume mount points ignored."""
 
-from conformance import fsdiff
+from conformance.candidate import changes as container_changes
+from conformance.contract.platform import WRITABLE_PATHS
+from conformance.lifecycle import writes
 
 
 def changes(*entries: str) -> list[dict]:
@@ -10,24 +12,24 @@ def changes(*entries: str) -> list[dict]:
 
 
 def test_parents_implied_by_a_change_are_dropped():
-    report = fsdiff.classify(changes("C /app", "A /app/conversations.log"))
+    report = writes.classify(changes("C /app", "A /app/conversations.log"))
     assert [str(c) for c in report.outside] == ["added /app/conversations.log"]
     assert report.bytecode == []
 
 
 def test_paths_below_an_added_directory_are_counted_under_it():
-    report = fsdiff.classify(changes("C /root", "A /root/.cache", "A /root/.cache/agent",
+    report = writes.classify(changes("C /root", "A /root/.cache", "A /root/.cache/agent",
                                      "A /root/.cache/agent/tokenizer.json"))
     assert [str(c) for c in report.outside] == ["added /root/.cache (and 2 paths below)"]
 
 
 def test_tmp_is_writable_and_volumes_are_mounts_of_their_own():
-    report = fsdiff.classify(changes("C /tmp", "A /tmp/x", "C /app", "A /app/data"), fsdiff.WRITABLE_ROOTS + ("/app/data",))
+    report = writes.classify(changes("C /tmp", "A /tmp/x", "C /app", "A /app/data"), WRITABLE_PATHS + ("/app/data",))
     assert report.outside == []  # Docker made /app/data (the mount point), changing /app: not the agent
 
 
 def test_bytecode_is_information_and_takes_its_parents_along():
-    report = fsdiff.classify(changes(
+    report = writes.classify(changes(
         "C /app", "A /app/__pycache__", "A /app/__pycache__/agent.cpython-311.pyc",
         "C /app/.venv/lib/python3.11/site-packages/fastapi",
         "A /app/.venv/lib/python3.11/site-packages/fastapi/__pycache__",
@@ -40,16 +42,16 @@ def test_bytecode_is_information_and_takes_its_parents_along():
 
 
 def test_a_real_write_beside_bytecode_stays_a_defect():
-    report = fsdiff.classify(changes(
+    report = writes.classify(changes(
         "C /root", "C /root/.cache", "C /root/.cache/uv", "A /root/.cache/uv/interpreter-v5/x.msgpack",
         "C /app", "A /app/__pycache__", "A /app/__pycache__/agent.cpython-311.pyc", "D /etc/motd",
     ))
     assert [str(c) for c in report.outside] == ["deleted /etc/motd", "added /root/.cache/uv/interpreter-v5/x.msgpack"]
-    assert fsdiff.is_bytecode("/usr/lib/python3/x.pyc") and not fsdiff.is_bytecode("/app/pyc.txt")
+    assert writes.is_bytecode("/usr/lib/python3/x.pyc") and not writes.is_bytecode("/app/pyc.txt")
 
 
 def test_long_lists_are_cut():
-    report = fsdiff.classify(changes(*[f"A /data/f{i}" for i in range(20)]), ())
+    report = writes.classify(changes(*[f"A /data/f{i}" for i in range(20)]), ())
     assert len(report.lines(limit=5)) == 6 and report.lines(limit=5)[-1] == "  … and 15 more"
 
 
@@ -64,6 +66,6 @@ def test_changes_read_from_an_overlay_upper_dir(tmp_path):
     (upper / "root/.cache/x").mkdir(parents=True)
     (upper / "root/.cache/.wh..wh..opq").write_text("")  # the marker of a new directory
     (upper / "root/.cache/x/f").write_text("new")
-    changes = {(c["Path"], c["Kind"]) for c in fsdiff.upper_dir_changes(upper, [lower])}
+    changes = {(c["Path"], c["Kind"]) for c in container_changes.upper_dir_changes(upper, [lower])}
     assert changes == {("/etc", 0), ("/etc/passwd", 0), ("/etc/motd", 2), ("/root", 1), ("/root/.cache", 1),
                        ("/root/.cache/x", 1), ("/root/.cache/x/f", 1)}

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from conformance import fuzz
-from conformance.rawhttp import RawRequest, send
+from conformance.fuzz import strategies as fuzz
+from conformance.wire.rawhttp import RawRequest, send
 
 EXAMPLE = {"messages": [{"role": "user", "content": "hi"}], "stream": False, "temperature": 0.2}
 HOST_HEADER = "127.0.0.1:8080"
@@ -52,7 +52,7 @@ def test_every_request_parses_with_h11_as_sent(request):
     expected.append(("Connection", "close"))
     assert [(n.decode("latin-1"), v.decode("latin-1")) for n, v in parsed.headers.raw_items()] == expected
     assert body == (request.body or b"")
-    assert fuzz.reproduction_line(request).startswith("curl ")
+    assert request.curl().startswith("curl ")
 
 
 @PROPERTY
@@ -200,6 +200,6 @@ def echo_port():
 @given(request=fuzz.requests_for("POST", "/chat", EXAMPLE))
 def test_generated_requests_reach_a_real_server(echo_port, request: RawRequest):
     response = send("127.0.0.1", echo_port, request, first_byte_timeout=5, total_timeout=5)
-    assert response.status == 200, fuzz.reproduction_line(request)
+    assert response.status == 200, request.curl()
     if request.method != "HEAD":
         assert json.loads(response.body) == {"method": request.method, "length": len(request.body or b"")}

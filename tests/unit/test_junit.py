@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conformance import junit, report as report_mod
-from conformance.requirements import IDS
-from conformance.results import CheckResult, aggregate
+from conformance.contract.catalogue import IDS
+from conformance.report import document, junit
+from conformance.report.results import CheckResult, aggregate
 
 TS = "2026-01-02T03:04:05Z"
 
 
 def build(checks: list[CheckResult]) -> tuple[dict, ET.Element]:
-    report = report_mod.build("agent:1", None, aggregate(checks, {c.requirement_id for c in checks}), 1.5)
+    report = document.build("agent:1", None, aggregate(checks, {c.requirement_id for c in checks}), 1.5)
     text = junit.render(report, checks, TS)
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?>\n')
     return report, ET.fromstring(text.split("\n", 1)[1])

@@ -1,8 +1,8 @@
 """The agent's own words picked from its log: refused writes, reserved variables, the last error,
 and the usual fix."""
 
-from conformance import logcauses
-from conformance.candidate import RESERVED_ENV
+from conformance.contract.platform import RESERVED_ENV
+from conformance.lifecycle import log_causes as logcauses
 
 UV_LOG = [
     "error: Could not acquire lock",

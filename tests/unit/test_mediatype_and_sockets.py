@@ -2,7 +2,8 @@
 
 import pytest
 
-from conformance import mediatype, sockets
+from conformance.candidate import sockets
+from conformance.wire import mediatype
 
 
 @pytest.mark.parametrize(

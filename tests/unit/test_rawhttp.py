@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conformance.rawhttp import RawHTTPError, RawRequest, RawResponse, send
+from conformance.wire.rawhttp import RawHTTPError, RawRequest, RawResponse, send
 from tests.rawservers import HOST, raw_server, read_head as _read_head
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import requirements
+from conformance.contract import catalogue as requirements
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "contract" / "requirements.md"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "contract" / "requirements.md"
@@ -46,3 +46,8 @@ def test_image_only_requirements_need_no_container():
 def test_unknown_id_is_named():
     with pytest.raises(KeyError, match="READY-2000"):
         requirements.get("READY-2000")
+
+
+def test_readme_table_lists_the_catalogue_in_order():
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert list(table(readme).items()) == [(r.id, r.level) for r in requirements.CATALOGUE]

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from conformance import report, requirements
-from conformance.image import from_attrs
-from conformance.results import NOT_IMPLEMENTED, CheckResult, aggregate, verdict
+from conformance.contract import catalogue as requirements
+from conformance.image.config import from_attrs
+from conformance.report import document, markdown, repro, terminal
+from conformance.report.results import NOT_IMPLEMENTED, CheckResult, aggregate, verdict
 
 IMAGE = from_attrs("agent:v1", {"Id": "sha256:abc", "Os": "linux", "Architecture": "amd64", "Config": {}})
 
@@ -68,12 +69,12 @@ def sample_report():
         CheckResult("test_ready", "READY-200", "fail", ("GET /ready answered 307, not 200", "sent: curl …")),
         CheckResult("test_health", "HEALTH-200", "pass", ("GET /health → 200",)),
     ]
-    return report.build("agent:v1", IMAGE, aggregate(checks, {"READY-200", "HEALTH-200"}), 1.23456)
+    return document.build("agent:v1", IMAGE, aggregate(checks, {"READY-200", "HEALTH-200"}), 1.23456)
 
 
 def test_json_report_has_exactly_the_documented_shape(tmp_path):
     path = tmp_path / "out" / "r.json"
-    report.write_json(path, sample_report())
+    document.write_json(path, sample_report())
     data = json.loads(path.read_text())
     assert set(data) == {"suite", "image", "verdict", "duration_s", "requirements"}
     assert data["suite"] == {"name": "agent-conformance", "version": "0.1.0"}
@@ -87,13 +88,13 @@ def test_json_report_has_exactly_the_documented_shape(tmp_path):
 
 
 def test_report_without_image():
-    data = report.build("absent:v1", None, aggregate([], set(), run_error="no daemon"), 0)
+    data = document.build("absent:v1", None, aggregate([], set(), run_error="no daemon"), 0)
     assert data["image"] == {"ref": "absent:v1", "id": "", "os": "", "architecture": ""}
     assert data["verdict"] == "fail"
 
 
 def test_markdown_verdict_first_then_table_then_failures_with_fix():
-    text = report.render_markdown(sample_report())
+    text = markdown.render_markdown(sample_report())
     lines = text.splitlines()
     assert lines[0] == "# Conformance report: `agent:v1`"
     assert lines[2].startswith("**Verdict: FAIL") and "READY-200" in lines[2]
@@ -106,7 +107,7 @@ def test_markdown_verdict_first_then_table_then_failures_with_fix():
 
 
 def test_terminal_table_one_row_per_requirement():
-    lines = report.render_terminal(sample_report())
+    lines = terminal.render_terminal(sample_report())
     assert lines[0].startswith("Verdict: FAIL")
     assert len(lines) == 1 + len(requirements.IDS)
     assert "READY-200" in lines[8] and "FAIL" in lines[8]

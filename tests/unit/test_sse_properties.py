@@ -1,4 +1,4 @@
-"""Hypothesis properties of conformance.sse.
+"""Hypothesis properties of conformance.wire.sse.
 
 1. Round trip: random events, serialised with random line ends, comments, optional BOM, cut
    at random chunk boundaries, parse back to exactly those events with no violation.
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
-from conformance.sse import BOM, Event, EventStreamValidator
+from conformance.wire.sse import BOM, Event, EventStreamValidator
 
 SETTINGS = settings(deadline=None, database=None, max_examples=150)
 SOUP_SETTINGS = settings(deadline=None, database=None, max_examples=600)

@@ -11,7 +11,7 @@ import dataclasses
 
 import pytest
 
-from conformance.sse import (
+from conformance.wire.sse import (
     EXCERPT_MAX,
     Event,
     EventStreamValidator,

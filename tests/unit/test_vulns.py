@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import vulns
-from conformance.vulns import Finding, ScanReport, VulnReportError
+from conformance.errors import VulnReportError
+from conformance.image import vulns
+from conformance.image.vulns import Finding, ScanReport
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "vulns"
 
@@ -23,7 +24,7 @@ OTHER_ID = "sha256:a25ddb6c18eb4315b57458384db57bb737b24656ed9790f5353cc590b9632
 
 
 def load(name: str) -> ScanReport:
-    return vulns.load_report(FIX / name)
+    return vulns.read_report(FIX / name)[1]
 
 
 def data(name: str) -> dict:
@@ -33,7 +34,7 @@ def data(name: str) -> dict:
 def refusal(data_or_path, source: str = "r.json") -> str:
     with pytest.raises(VulnReportError) as exc:
         if isinstance(data_or_path, Path):
-            vulns.load_report(data_or_path)
+            vulns.read_report(data_or_path)[1]
         else:
             vulns.parse_report(data_or_path, source)
     message = str(exc.value)

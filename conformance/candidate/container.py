@@ -1,0 +1,240 @@
+"""A candidate: one container of the image under test, started exactly as the platform starts it
+and removed whatever happens.
+
+The platform runs the image's own command as linux/amd64 with a read-only root, a writable /tmp,
+no volumes and its reserved variables set (`Constraints`: the platform's by default; the lifecycle
+trials relax one at a time). Docker would mount a writable anonymous volume on every declared
+VOLUME and hide a write there: each one is masked by a read-only volume instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+import httpx
+import requests.exceptions
+from docker.types import Mount
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+
+from ..contract.agent_config import Budgets
+from ..contract.platform import PLATFORM, PORT, RESERVED_ENV, TMPFS_OPTIONS
+from ..errors import NotChecked, see
+from ..image.config import ImageInfo
+from ..wire import exchange
+from . import logs, readiness, sandbox, sockets
+from .engine import API_TIMEOUT_S, daemon_down, first_line, guard
+from .labels import LABEL, LABEL_ROLE, owner_id, run_labels
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a candidate runs under; the platform's by default. `role` names it in labels and logs."""
+
+    read_only_root: bool = True
+    reserved_env: bool = True
+    mask_volumes: bool = True
+    role: str = "shared"
+
+
+PLATFORM_CONSTRAINTS = Constraints()
+
+_serial = itertools.count(1)
+
+# Ryuk (testcontainers' reaper) cannot be pulled without a registry, and the suite reaps by label
+# itself: the one place it is turned off.
+testcontainers_config.ryuk_disabled = True
+
+
+class Candidate:
+    """One container of the image under test. Always `remove()` it (the run does, by label, too).
+
+    It runs confined (`sandbox`) within `budgets`, which also bound every answer read from it.
+    `internal_network`: the run's network without egress (--no-egress), where it is reached at its
+    own address instead of a published port. `before_remove(candidate)` is called just before the
+    container is removed (a certification bundle keeps its log); it must not raise, and if it does
+    the container is removed all the same."""
+
+    def __init__(
+        self, client: docker.DockerClient, image: ImageInfo, run_id: str,
+        constraints: Constraints = PLATFORM_CONSTRAINTS, owner: str | None = None, budgets: Budgets | None = None,
+        internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
+        check: str = "",
+    ):
+        self.client = client
+        self.image = image
+        self.constraints = constraints
+        self.run_id = run_id
+        self.budgets = budgets or Budgets()
+        self.internal_network = internal_network
+        self.before_remove = before_remove
+        self.labels = run_labels(run_id, owner or owner_id(), **{LABEL_ROLE: constraints.role})
+        self.name = f"agent-conformance-{run_id[:8]}-{constraints.role}-{os.getpid()}-{next(_serial)}"
+        self.container = None  # docker-py Container once created (ordinary calls: short timeout)
+        self._work: docker.DockerClient | None = None  # calls that do work: start, remove (long timeout)
+        self.started_at = 0.0
+        self.startup: readiness.Startup | None = None
+        self._volumes: list[str] = []
+        self.check = check  # the check or trial it serves, naming its kept log; "" for the shared one
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "Candidate":
+        if not self.image.is_platform_amd64:
+            raise NotChecked(
+                f"the image is {self.image.platform} and the platform runs {PLATFORM} only: it cannot be started "
+                f"as the platform would start it {see('IMAGE-PLATFORM')}"
+            )
+        if not self.image.start_command:
+            raise NotChecked(
+                "the image defines no CMD or ENTRYPOINT and the platform does not accept a command: nothing "
+                f"to start {see('IMAGE-ENTRYPOINT')}"
+            )
+        if daemon_down():
+            raise NotChecked(f"no container can be started: {daemon_down()}")
+        # The client for the slow calls; told the API version, so making it calls nothing.
+        tc = DockerContainer(self.image.id, docker_client_kw={"timeout": API_TIMEOUT_S,
+                                                              "version": self.client.api.api_version})
+        self._work = guard(tc.get_docker_client().client)
+        tc.with_name(self.name)
+        if not self.internal_network:
+            # 127.0.0.1 only: the candidate is untrusted and must not be reachable from the network.
+            tc.ports[f"{PORT}/tcp"] = ("127.0.0.1", None)
+        if self.constraints.reserved_env:
+            tc.with_envs(**RESERVED_ENV)
+        tc.with_tmpfs_mount("/tmp", TMPFS_OPTIONS)
+        mounts = []
+        if self.constraints.mask_volumes:
+            for path in self.image.volumes:
+                mounts.append(Mount(target=path, source=self._masking_volume(path), type="volume", read_only=True))
+        # Note: with_kwargs replaces earlier kwargs, so everything goes in one call.
+        tc.with_kwargs(
+            platform=PLATFORM,
+            read_only=self.constraints.read_only_root,
+            labels=self.labels,
+            mounts=mounts,
+            **sandbox.container_kwargs(self.budgets, self.internal_network),
+        )
+        try:
+            tc.start()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            self.container = getattr(tc, "_container", None)
+            raise NotChecked(f"Docker refused to start the container: {first_line(exc)}") from None
+        self.container = self.client.containers.prepare_model(tc.get_wrapped_container().attrs)
+        self.started_at = time.monotonic()
+        return self
+
+    def start_again(self) -> None:
+        """Start the (stopped) container again, as `docker restart` does after the stop."""
+        self._work.api.start(self.container.id)
+        self.started_at = time.monotonic()
+
+    def _masking_volume(self, path: str) -> str:
+        # Anonymous volumes cannot be read-only; a named one is filled with the image's files at
+        # first mount (as the platform shows them) and then cannot be written.
+        name = f"{self.name}-vol{len(self._volumes)}"
+        self.client.volumes.create(name=name, labels={**self.labels, f"{LABEL}.path": path})
+        self._volumes.append(name)
+        return name
+
+    def remove(self) -> None:
+        """Remove the container and its masking volumes; never raises."""
+        if self.container is not None:
+            if self.before_remove is not None:
+                try:
+                    self.before_remove(self)
+                except Exception:  # noqa: BLE001 - keeping logs must never keep a container alive
+                    pass
+            try:
+                (self._work or self.client).api.remove_container(self.container.id, force=True, v=True)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass
+        if self._work is not None:
+            self._work.close()
+        for name in self._volumes:
+            try:
+                self.client.volumes.get(name).remove(force=True)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass
+
+    # -- observation -----------------------------------------------------------------------------
+    def reload(self) -> dict:
+        self.container.reload()
+        return self.container.attrs
+
+    def state(self) -> dict:
+        return self.reload()["State"]
+
+    def host_pid(self) -> int:
+        """PID 1 of the container in the Docker host's PID namespace (0 when it is not running)."""
+        return self.state().get("Pid") or 0
+
+    def address(self) -> tuple[str, int]:
+        """Where the suite reaches port 8080: the port published on 127.0.0.1, or on an internal
+        network (nothing is published there) the container's own address. Either changes after a
+        restart, so ask each time."""
+        settings = self.reload()["NetworkSettings"]
+        if self.internal_network:
+            ip = ((settings.get("Networks") or {}).get(self.internal_network) or {}).get("IPAddress")
+            if ip:
+                return ip, PORT
+            raise NotChecked("the container has no address on its network (it is not running)")
+        for binding in (settings.get("Ports") or {}).get(f"{PORT}/tcp") or []:
+            if binding.get("HostPort"):
+                return "127.0.0.1", int(binding["HostPort"])
+        raise NotChecked("the container has no published port (it is not running)")
+
+    def base_url(self) -> str:
+        host, port = self.address()
+        return f"http://{host}:{port}"
+
+    def ip_address(self) -> str:
+        networks = self.reload()["NetworkSettings"].get("Networks") or {}
+        return next((n.get("IPAddress") for n in networks.values() if n.get("IPAddress")), "")
+
+    def listeners(self) -> list[sockets.Listener] | None:
+        pid = self.host_pid()
+        return sockets.read_listeners(pid) if pid else None
+
+    def log_tail(self, lines: int = logs.TAIL_LINES) -> list[str]:
+        return logs.tail(self.container, lines)
+
+    def client_http(self) -> httpx.Client:
+        """An HTTP client on port 8080, every answer read within the budgets."""
+        return exchange.make_client(self.base_url(), self.budgets)
+
+    # -- readiness -------------------------------------------------------------------------------
+    def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
+                   on_ready=None) -> readiness.Startup:
+        """See `readiness.wait_ready`; the result is also kept as `self.startup`."""
+        return readiness.wait_ready(self, budget_s, hard_cap_s, poll_s, on_ready)
+
+    def require_serving(self) -> None:
+        """Raise NotChecked (→ the check is `error`) unless HTTP answers on 8080."""
+        startup = self.startup
+        if startup is None or not startup.serving:
+            cause = startup.cause() if startup else "the candidate was not started"
+            raise NotChecked(cause + (f" {see(startup.blame)}" if startup and startup.blame else ""))
+
+
+@dataclass(frozen=True)
+class CandidateFactory:
+    """What every candidate of one run shares (engine, image, labels, budgets, network, log
+    keeping): `make(constraints)` gives a new one, not yet started."""
+
+    client: docker.DockerClient
+    image: ImageInfo
+    run_id: str
+    owner: str
+    budgets: Budgets
+    internal_network: str | None = None
+    before_remove: Callable[[Candidate], None] | None = None
+
+    def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
+        return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
+                         internal_network=self.internal_network, before_remove=self.before_remove, check=check)

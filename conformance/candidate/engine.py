@@ -1,0 +1,121 @@
+"""The Docker engine connection: bounded in time, and failing with a message that says what to do.
+
+Every call to the daemon is bounded: ordinary calls (inspect, logs, signals, listings) by
+CALL_TIMEOUT_S, calls that do work (create, start, remove) by API_TIMEOUT_S. When a call
+finds no daemon — it timed out or the connection failed, and a ping on a fresh connection gets no
+answer either — the daemon is taken for gone: every later call fails at once with that cause
+(`daemon_down()`), so a hung daemon costs the run one timeout, not one per call.
+
+The image is inspected here, never pulled: one that is not in the local engine is an
+infrastructure error that says how to get it there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+import docker
+import docker.errors
+import requests
+import requests.exceptions
+
+from ..errors import InfrastructureError
+from ..image.config import ImageInfo, from_attrs
+
+API_TIMEOUT_S = float(os.environ.get("AGENT_CONFORMANCE_DOCKER_TIMEOUT", "60"))
+CALL_TIMEOUT_S = float(os.environ.get("AGENT_CONFORMANCE_DOCKER_CALL_TIMEOUT", "15"))
+PING_TIMEOUT_S = 5.0
+_ID = re.compile(r"\b[0-9a-f]{64}\b")  # container IDs in API paths, shown short
+
+
+class DaemonUnavailable(requests.exceptions.ConnectionError):
+    """The daemon stopped answering earlier in this process; raised at once instead of waiting again.
+    A ConnectionError, so every handler of Docker failures handles it."""
+
+
+_down = ""
+_lock = threading.Lock()
+
+
+def daemon_down() -> str:
+    """Why the Docker daemon is taken for gone in this process ("" while it answers)."""
+    return _down
+
+
+def where() -> str:
+    return os.environ.get("DOCKER_HOST", "the default socket /var/run/docker.sock")
+
+
+def connect(timeout_s: float = CALL_TIMEOUT_S, version: str | None = None) -> docker.DockerClient:
+    """A guarded client; `version`: the API version when known (else it is asked for, within the timeout)."""
+    try:
+        if _down:
+            raise DaemonUnavailable(_down)
+        client = guard(docker.from_env(timeout=timeout_s, version=version))
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise InfrastructureError(
+            f"cannot reach the Docker daemon at {where()} ({first_line(exc)}): start it (`sudo dockerd &` "
+            "or `systemctl start docker`) or set DOCKER_HOST"
+        ) from None
+    return client
+
+
+def for_slow_calls(client: docker.DockerClient) -> docker.DockerClient:
+    """A client like `client` (it answered: its API version is known) for calls that do work."""
+    return connect(API_TIMEOUT_S, version=client.api.api_version)
+
+
+def guard(client: docker.DockerClient) -> docker.DockerClient:
+    """Make `client` fail fast once the daemon is taken for gone, and notice when it goes."""
+    api = client.api
+    send = api.send
+
+    def guarded_send(request, **kwargs):
+        if _down:
+            raise DaemonUnavailable(_down)
+        try:
+            return send(request, **kwargs)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            # A timeout may be the caller's own (`wait(timeout=…)`): only a failed ping says "gone".
+            if not _pings(send, api.base_url):
+                path = _ID.sub(lambda m: m.group(0)[:12], request.path_url.split("?")[0])
+                _mark_down(f"the Docker daemon at {where()} stopped answering ({request.method} {path}: "
+                           f"{first_line(exc)}; no answer to a ping within {PING_TIMEOUT_S:g} s)")
+            raise
+
+    api.send = guarded_send
+    return client
+
+
+def _pings(send, base_url: str) -> bool:
+    try:
+        return send(requests.Request("GET", f"{base_url}/_ping").prepare(), timeout=PING_TIMEOUT_S).ok
+    except requests.exceptions.RequestException:
+        return False
+
+
+def _mark_down(message: str) -> None:
+    global _down
+    with _lock:
+        _down = _down or message
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def inspect_image(client: docker.DockerClient, ref: str) -> ImageInfo:
+    try:
+        attrs = client.api.inspect_image(ref)
+    except docker.errors.ImageNotFound:
+        raise InfrastructureError(
+            f"image {ref!r} is not in the local Docker engine: build it (`docker build -t {ref} .`) or pull it "
+            "first; the suite never pulls"
+        ) from None
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise InfrastructureError(f"cannot inspect image {ref!r}: {first_line(exc)}") from None
+    return from_attrs(ref, attrs)

@@ -1,0 +1,177 @@
+"""Waiting for a candidate to become ready, as the platform's readiness probe does, and how the
+wait ended (`Startup`). The wait ends early once the outcome is certain: the container exited,
+/ready answered a status that is not "not yet", the server listens on loopback only, or it answers
+on another port. Which requirement owns a failed start is the catalogue's to say."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import httpx
+
+from ..contract.catalogue import startup_owner
+from ..contract.platform import PORT, READY_PATH
+from ..wire import exchange
+from . import sockets
+
+
+class StartupState(StrEnum):
+    READY = "ready"  # /ready answered 200
+    SERVING = "serving"  # HTTP answers, but /ready answered a status that is not 200 (nor a 5xx)
+    EXITED = "exited"  # the container stopped before /ready answered 200
+    LOOPBACK_ONLY = "loopback-only"  # 8080 is bound to loopback only: unreachable from outside
+    WRONG_PORT = "wrong-port"  # /ready answers on another port
+    TIMEOUT = "timeout"  # not ready by the hard cap
+    TIMEOUT_OTHER_PORT = "timeout-other-port"  # not ready by the hard cap, listening on other ports only
+    STAND_IN = "stand-in"  # the platform's candidate does not start; one with a constraint relaxed serves
+
+
+_TIMEOUTS = (StartupState.TIMEOUT, StartupState.TIMEOUT_OTHER_PORT)
+
+
+@dataclass
+class Startup:
+    """How the wait for readiness ended. `blame` is the requirement ID that owns a failure, so each
+    defect is reported once and the IDs it prevents from being checked say so."""
+
+    state: StartupState
+    elapsed_s: float
+    budget_s: float
+    ready_s: float | None = None
+    ready_answer: exchange.Exchange | None = None
+    last_answer: exchange.Exchange | None = None
+    listeners: list[sockets.Listener] | None = None
+    exit_code: int | None = None
+    oom_killed: bool = False
+    log_tail: list[str] = field(default_factory=list)
+    served_port: int | None = None  # wrong-port: where /ready did answer
+    blame: str = ""
+    # READY-TRUTHFUL: the declared endpoints called the moment /ready first said 200, and how long
+    # after that they stopped answering 5xx (None: they never failed).
+    first_calls: list[exchange.Exchange] = field(default_factory=list)
+    settled_s: float | None = None
+    # stand-in: the platform's candidate does not start (why: `note`, which ID: `blame`), so the
+    # checks that need HTTP use a candidate with one constraint relaxed (lifecycle.session).
+    note: str = ""
+
+    @property
+    def serving(self) -> bool:
+        """HTTP answers on 8080 through the container's network address."""
+        return self.state in (StartupState.READY, StartupState.SERVING, StartupState.STAND_IN) or (
+            self.state in _TIMEOUTS and self.last_answer is not None and self.last_answer.status is not None
+        )
+
+    def cause(self) -> str:
+        """One sentence: why the candidate is not (fully) usable."""
+        listening = sockets.describe(self.listeners)
+        if self.state == StartupState.EXITED:
+            oom = " (killed: out of memory)" if self.oom_killed else ""
+            return (f"the container exited with code {self.exit_code}{oom} {self.elapsed_s:.1f} s after start, "
+                    f"before {READY_PATH} answered 200")
+        if self.state == StartupState.LOOPBACK_ONLY:
+            return f"the server is unreachable from outside the container: it {listening}"
+        if self.state == StartupState.WRONG_PORT:
+            return f"HTTP is served on port {self.served_port}, not {PORT}: the container {listening}"
+        if self.state == StartupState.SERVING:
+            return f"{READY_PATH} never answered 200: {self.last_answer.summary() if self.last_answer else 'no answer'}"
+        if self.state == StartupState.STAND_IN:
+            return self.note
+        if self.state in _TIMEOUTS:
+            last = self.last_answer.summary() if self.last_answer else "no attempt"
+            return (f"not ready {self.elapsed_s:.0f} s after start (budget {self.budget_s:g} s); last: {last}; "
+                    f"the container {listening}")
+        return "ready"
+
+    def details(self) -> list[str]:
+        """Evidence beside the cause: the sockets and the log tail."""
+        lines = [f"sockets: the container {sockets.describe(self.listeners)}"]
+        if self.log_tail:
+            lines.append(f"log tail ({len(self.log_tail)} lines):")
+            lines += [f"  | {line}" for line in self.log_tail]
+        return lines
+
+
+def startup_cap_s(budget_s: float) -> float:
+    """How long the wait for readiness goes on past the startup budget, so a slow agent still gets
+    every other check: twice the budget, at least 30 s more."""
+    return max(2 * budget_s, budget_s + 30)
+
+
+def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
+               on_ready=None) -> Startup:
+    """Poll `GET /ready` on a started `Candidate` until 200, watching the container and its sockets;
+    past the budget keep waiting up to `hard_cap_s` (2× budget, at least +30 s) so a slow agent
+    still gets every other check. `on_ready(http)` runs the moment /ready first says 200."""
+    hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
+    deadline = candidate.started_at + hard_cap_s
+    last: exchange.Exchange | None = None
+    listeners: list[sockets.Listener] | None = None
+    next_socket_look = 0.0
+    http: httpx.Client | None = None
+
+    def ended(state: StartupState, **details) -> Startup:
+        return _ended(candidate, state, last, listeners, budget_s, **details)
+
+    try:
+        while True:
+            now = time.monotonic()
+            state = candidate.state()
+            if state.get("Status") in ("exited", "dead") or not state.get("Running"):
+                return ended(StartupState.EXITED, exit_code=state.get("ExitCode"),
+                             oom_killed=bool(state.get("OOMKilled")))
+            if http is None:
+                http = candidate.client_http()
+            remaining = deadline - now
+            last = exchange.request(http, "GET", READY_PATH, timeout_s=max(0.2, min(1.0, remaining)))
+            if last.status == 200:
+                # Called before anything else: what traffic meets the moment /ready says 200.
+                ready_s = time.monotonic() - candidate.started_at
+                first_calls = on_ready(http) if on_ready else []
+                return ended(StartupState.READY, ready_answer=last, ready_s=ready_s, first_calls=first_calls)
+            if last.status is not None and last.status < 500:
+                return ended(StartupState.SERVING)
+            if now >= next_socket_look:
+                next_socket_look = now + 0.5
+                listeners = candidate.listeners()
+                early = _socket_verdict(candidate, listeners)
+                if early:
+                    return ended(early[0], served_port=early[1])
+            if remaining <= 0:
+                elsewhere = listeners and not any(x.port == PORT for x in listeners)
+                return ended(StartupState.TIMEOUT_OTHER_PORT if elsewhere else StartupState.TIMEOUT)
+            time.sleep(poll_s)
+    finally:
+        if http is not None:
+            http.close()
+
+
+def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tuple[StartupState, int | None] | None:
+    if not listeners:
+        return None
+    on_port = [x for x in listeners if x.port == PORT]
+    if on_port and all(x.loopback for x in on_port):
+        return (StartupState.LOOPBACK_ONLY, None)
+    if on_port:
+        return None
+    ip = candidate.ip_address()
+    for listener in listeners:
+        if listener.loopback or not ip:
+            continue
+        with exchange.make_client(f"http://{ip}:{listener.port}", candidate.budgets) as http:
+            if exchange.request(http, "GET", READY_PATH, timeout_s=0.5).status is not None:
+                return (StartupState.WRONG_PORT, listener.port)
+    return None
+
+
+def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **details) -> Startup:
+    elapsed = time.monotonic() - candidate.started_at
+    if state != StartupState.EXITED:
+        listeners = candidate.listeners()  # fresh: the last look may predate the bind
+    startup = Startup(state=state, elapsed_s=elapsed, budget_s=budget_s, last_answer=last, listeners=listeners,
+                      blame=startup_owner(state), **details)
+    if state != StartupState.READY:
+        startup.log_tail = candidate.log_tail()
+    candidate.startup = startup
+    return startup

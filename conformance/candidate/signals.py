@@ -1,0 +1,92 @@
+"""SIGTERM as the platform sends it: how long the container takes to exit and with which code, and
+what PID 1 is and does with SIGTERM (its disposition, read from /proc). Our own wait is bounded:
+past `GIVE_UP_S` the container is killed. Why a stop was slow is `lifecycle.stop_causes`'.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker.errors
+import requests.exceptions
+
+from ..contract.platform import GRACE_S
+from .engine import first_line
+
+GIVE_UP_S = GRACE_S + 2.0
+SIGTERM_NUMBER = 15
+_CMDLINE_BYTES = 1024
+_DOCKER_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+def catches_signal(proc_status: str, number: int = SIGTERM_NUMBER, mask: str = "SigCgt") -> bool | None:
+    """Whether `/proc/<pid>/status` shows a handler for the signal (`SigCgt` bit; `SigIgn`: set to be
+    ignored), None if unreadable."""
+    for line in proc_status.splitlines():
+        if line.startswith(f"{mask}:"):
+            return bool(int(line.split(":", 1)[1].strip(), 16) >> (number - 1) & 1)
+    return None
+
+
+@dataclass(frozen=True)
+class Pid1:
+    command: str  # "/bin/sh -c python agent.py"; "" when /proc is not readable from here
+    catches_term: bool | None
+    ignores_term: bool = False  # SIGTERM set to SIG_IGN: only SIGKILL stops it
+
+
+def read_pid1(host_pid: int) -> Pid1:
+    """PID 1 of the container, seen from the Docker host's /proc."""
+    try:
+        with open(f"/proc/{host_pid}/cmdline", "rb") as cmdline:  # a command line can be megabytes long
+            raw = cmdline.read(_CMDLINE_BYTES)
+        command = raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        status = Path(f"/proc/{host_pid}/status").read_text()
+    except OSError:
+        return Pid1("", None)
+    return Pid1(command, catches_signal(status), bool(catches_signal(status, mask="SigIgn")))
+
+
+@dataclass
+class Shutdown:
+    """One SIGTERM and what followed."""
+
+    when: str  # "idle", "while POST /chat streamed"
+    pid1: Pid1
+    elapsed_s: float | None = None  # None: still running at GIVE_UP_S (then killed)
+    exit_code: int | None = None
+    error: str = ""  # Docker refused the signal, …
+    stream: str = ""  # mid-stream: what the client saw
+
+    @property
+    def graceful(self) -> bool:
+        return self.elapsed_s is not None and self.elapsed_s <= GRACE_S
+
+    def summary(self) -> str:
+        if self.error:
+            return f"SIGTERM {self.when}: {self.error}"
+        if self.elapsed_s is None:
+            line = f"SIGTERM {self.when}: still running {GIVE_UP_S:g} s later; killed (exit code {self.exit_code})"
+        else:
+            line = f"SIGTERM {self.when}: exited {self.elapsed_s:.2f} s later with code {self.exit_code}"
+        return line + (f"; the stream {self.stream}" if self.stream else "")
+
+
+def sigterm(container, when: str, host_pid: int) -> Shutdown:
+    """Send SIGTERM, wait for the exit up to GIVE_UP_S, then SIGKILL. The container stays (exited)."""
+    result = Shutdown(when, read_pid1(host_pid))
+    try:
+        sent = time.monotonic()
+        container.kill(signal="SIGTERM")
+        try:
+            status = container.wait(timeout=GIVE_UP_S, condition="not-running")
+            result.elapsed_s = time.monotonic() - sent
+        except requests.exceptions.RequestException:  # our own deadline: it ignored SIGTERM
+            container.kill()
+            status = container.wait(timeout=GIVE_UP_S, condition="not-running")
+        result.exit_code = status.get("StatusCode")
+    except _DOCKER_ERRORS as exc:
+        result.error = f"Docker could not signal or wait for the container: {first_line(exc)}"
+    return result

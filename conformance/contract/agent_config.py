@@ -1,0 +1,186 @@
+"""The agent config: which endpoints the agent declares (method, path, example JSON body) and the
+budgets: how long and how much the suite waits for and reads from the candidate, and what the
+candidate's container may use. From a TOML file (`--agent-config`) or the `--endpoint`/`--json` shorthand.
+
+A bad config is refused before any container starts, naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+# RFC 9110 token: what an HTTP method may be made of.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+DEFAULT_BODY = {"message": "hello", "thread_id": "conformance"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    json: Any = None  # the example request body; None: no body
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def body_bytes(self) -> bytes | None:
+        return None if self.json is None else json.dumps(self.json).encode()
+
+
+# The unit of a budget is read from its name: `_s` seconds, `_mib`/`_kib` sizes (fractions allowed);
+# any other name counts things (a whole number).
+_UNITS = {"_s": "number of seconds", "_mib": "number of MiB", "_kib": "number of KiB"}
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Every bound the suite puts on the candidate. Hitting one is a failure of the requirement
+    being checked, with the figure and the budget's name ("cap stream_s"), never a hang."""
+
+    startup_s: float = 30.0
+    request_s: float = 10.0  # a whole non-streaming answer, head and body
+    fuzz_s: float = 20.0  # wall-clock cap of the fuzz campaign, shrinking included
+    first_byte_s: float = 10.0  # from the request sent to the response head (status line and headers)
+    stream_s: float = 30.0  # a whole event stream (requests whose Accept includes text/event-stream)
+    stream_events: int = 10_000  # events read from one stream
+    response_mib: float = 16.0  # body bytes read from one answer, JSON or event stream
+    header_kib: float = 64.0  # the response head (the HTTP client refuses more than 100 KiB anyway)
+    memory_mib: float = 1024.0  # the container's memory limit (no swap); the OOM killer ends it past this
+    pids: int = 512  # the container's limit on processes and threads
+
+    @property
+    def response_bytes(self) -> int:
+        return int(self.response_mib * (1 << 20))
+
+    @property
+    def header_bytes(self) -> int:
+        return int(self.header_kib * 1024)
+
+
+def unit(name: str) -> str:
+    """What a budget's value means, from its name."""
+    return next((u for suffix, u in _UNITS.items() if name.endswith(suffix)), "whole number")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    endpoints: tuple[Endpoint, ...] = (Endpoint("POST", "/chat", DEFAULT_BODY),)
+    budgets: Budgets = field(default_factory=Budgets)
+    source: str = "default"  # where it came from, for the report
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
+            "budgets": dict(vars(self.budgets)),
+        }
+
+
+def _endpoint(where: str, method: Any, path: Any, body: Any) -> Endpoint:
+    if not isinstance(method, str) or not _TOKEN.match(method):
+        raise ConfigError(f'{where}.method: expected an HTTP method such as "POST", got {method!r}')
+    if not isinstance(path, str) or not path.startswith("/") or any(c.isspace() for c in path):
+        raise ConfigError(f'{where}.path: expected a path starting with "/" such as "/chat", got {path!r}')
+    return Endpoint(method.upper(), path, body)
+
+
+def _budget(where: str, table: dict[str, Any], key: str, default: float) -> float:
+    value = table.get(key, default)
+    kind = unit(key)
+    allowed = (int,) if kind == "whole number" else (int, float)
+    if isinstance(value, bool) or not isinstance(value, allowed) or value <= 0:
+        raise ConfigError(f"{where}.{key}: expected a positive {kind}, got {value!r}")
+    return value if kind == "whole number" else float(value)
+
+
+def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
+    """Validate a parsed TOML document; every error names `source` and the offending key."""
+    unknown = set(data) - {"endpoints", "budgets"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]] and [budgets]")
+    raw_endpoints = data.get("endpoints")
+    if raw_endpoints is None:
+        endpoints = AgentConfig().endpoints
+    elif not isinstance(raw_endpoints, list) or not raw_endpoints:
+        raise ConfigError(f"{source}: endpoints: expected one or more [[endpoints]] tables")
+    else:
+        endpoints_list = []
+        for i, table in enumerate(raw_endpoints):
+            where = f"{source}: endpoints[{i}]"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where}: expected a table with method, path and json")
+            extra = set(table) - {"method", "path", "json"}
+            if extra:
+                raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected method, path, json")
+            for key in ("method", "path"):
+                if key not in table:
+                    raise ConfigError(f"{where}.{key}: missing")
+            endpoints_list.append(_endpoint(where, table["method"], table["path"], table.get("json")))
+        endpoints = tuple(endpoints_list)
+    labels = [e.label for e in endpoints]
+    duplicate = next((label for label in labels if labels.count(label) > 1), None)
+    if duplicate:
+        raise ConfigError(f"{source}: endpoints: {duplicate} is declared twice")
+    table = data.get("budgets", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: budgets: expected a [budgets] table")
+    known = [f.name for f in fields(Budgets)]
+    extra = set(table) - set(known)
+    if extra:
+        raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
+    budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
+    return AgentConfig(endpoints, budgets, source)
+
+
+def load_config_file(path: str | Path) -> AgentConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read agent config: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def config_from_shorthand(endpoints: list[str], bodies: list[str]) -> AgentConfig:
+    """`--endpoint "POST /chat"` (repeatable) with `--json '{…}'`: one --json for all endpoints,
+    or one per --endpoint in the same order."""
+    if not endpoints:
+        raise ConfigError("--json needs --endpoint: say which endpoint the body is for")
+    if bodies and len(bodies) not in (1, len(endpoints)):
+        raise ConfigError(
+            f"--json given {len(bodies)} times for {len(endpoints)} --endpoint: give one for all or one each"
+        )
+    parsed = []
+    for i, text in enumerate(bodies):
+        try:
+            parsed.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--json #{i + 1}: not valid JSON ({exc.msg} at char {exc.pos}): {text[:80]!r}") from None
+    result = []
+    for i, spec in enumerate(endpoints):
+        method, _, path = spec.strip().partition(" ")
+        body = parsed[i] if len(parsed) == len(endpoints) else (parsed[0] if parsed else None)
+        result.append(_endpoint(f"--endpoint {spec!r}", method, path.strip(), body))
+    return parse_config({"endpoints": [e.__dict__ for e in result]}, "command line")
+
+
+def resolve_config(config_file: str | None, endpoints: list[str], bodies: list[str]) -> AgentConfig:
+    if config_file and (endpoints or bodies):
+        raise ConfigError("use either --agent-config or --endpoint/--json, not both")
+    if config_file:
+        return load_config_file(config_file)
+    if endpoints or bodies:
+        return config_from_shorthand(endpoints, bodies)
+    return AgentConfig()

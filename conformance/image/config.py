@@ -1,0 +1,67 @@
+"""What the image config says: platform, command, environment, volumes, ports, digests. A plain
+record (the engine's inspect document is read into it by `candidate.engine.inspect_image`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..contract.platform import PLATFORM_ARCHITECTURE, PLATFORM_OS
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    ref: str
+    id: str
+    os: str
+    architecture: str
+    variant: str
+    cmd: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]  # (name, value); values never leave this object into evidence
+    volumes: tuple[str, ...]
+    exposed_ports: tuple[str, ...]  # "8080/tcp", …
+    repo_digests: tuple[str, ...]
+    repo_tags: tuple[str, ...]
+    user: str
+    workdir: str
+
+    @property
+    def platform(self) -> str:
+        return f"{self.os}/{self.architecture}" + (f"/{self.variant}" if self.variant else "")
+
+    @property
+    def is_platform_amd64(self) -> bool:
+        return (self.os, self.architecture) == (PLATFORM_OS, PLATFORM_ARCHITECTURE)
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.env)
+
+    @property
+    def start_command(self) -> tuple[str, ...]:
+        return self.entrypoint + self.cmd
+
+
+def _split_env(entries: list[str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name, _, value in (e.partition("=") for e in entries or []))
+
+
+def from_attrs(ref: str, attrs: dict) -> ImageInfo:
+    """ImageInfo from the Engine API's image inspect document."""
+    config = attrs.get("Config") or {}
+    return ImageInfo(
+        ref=ref,
+        id=attrs.get("Id", ""),
+        os=attrs.get("Os", ""),
+        architecture=attrs.get("Architecture", ""),
+        variant=attrs.get("Variant", "") or "",
+        cmd=tuple(config.get("Cmd") or ()),
+        entrypoint=tuple(config.get("Entrypoint") or ()),
+        env=_split_env(config.get("Env")),
+        volumes=tuple(sorted(config.get("Volumes") or {})),
+        exposed_ports=tuple(sorted(config.get("ExposedPorts") or {})),
+        repo_digests=tuple(attrs.get("RepoDigests") or ()),
+        repo_tags=tuple(attrs.get("RepoTags") or ()),
+        user=config.get("User", "") or "",
+        workdir=config.get("WorkingDir", "") or "",
+    )

@@ -1,0 +1,180 @@
+"""What the platform does to a container over its life, done to a candidate: replace it (a fresh
+container), restart it, send it SIGTERM (idle and mid-stream), and watch the shared one for the
+whole run. Each scenario starts its own candidate and removes it; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import docker.errors
+import requests.exceptions
+
+from ..candidate import signals
+from ..candidate.container import Candidate
+from ..candidate.engine import first_line
+from ..candidate.readiness import Startup
+from ..contract.agent_config import AgentConfig
+from ..contract.platform import HEALTH_PATH, PROBE_PATHS
+from ..errors import NotChecked
+from ..wire import exchange, mediatype, modes
+from ..wire.streaming import StreamInFlight
+from .variants import LOG_LINES, POLL_S, Make, Trial, conduct
+
+SOAK_REQUESTS = 300  # 25 minutes of liveness and readiness probes at Kubernetes' 10 s period
+SOAK_MAX_S = 20.0
+_DOCKER_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+# -- answers compared across runs ----------------------------------------------------------------
+def signature(answer: exchange.Exchange) -> str:
+    """What must stay the same across restarts: the status and the media type."""
+    if answer.status is None:
+        return "no answer"
+    return f"{answer.status} {mediatype.essence(answer.content_type) or '(no Content-Type)'}"
+
+
+def differences(first: Sequence[modes.Observation], again: Sequence[modes.Observation]) -> list[str]:
+    """One line per request whose status or media type changed; empty if all answered alike."""
+    before = {o.what: signature(o.answer) for o in first}
+    lines = []
+    for observation in again:
+        was = before.get(observation.what)
+        now = signature(observation.answer)
+        if was is not None and was != now:
+            lines.append(f"{observation.what}: {was} in the first run, now {now}")
+    return lines
+
+
+# -- replaced and restarted ----------------------------------------------------------------------
+@dataclass
+class RestartTrial:
+    """A fresh container (`fresh`), then SIGTERM while idle and a start of the same container,
+    which is what `docker restart` does: the stop half is GRACEFUL-SHUTDOWN's idle measurement."""
+
+    fresh: Trial
+    stop: signals.Shutdown | None = None
+    restarted: Startup | None = None
+    observations: list[modes.Observation] = field(default_factory=list)
+    addresses: tuple = (None, None)  # where 8080 was reached before and after: (host, port) each
+    log: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
+    trial = conduct(make, variant, config, keep=True, role="restart")
+    result = RestartTrial(trial)
+    if not trial.served:
+        return result
+    candidate = trial.candidate
+    try:
+        before = candidate.address()
+        result.stop = signals.sigterm(candidate.container, "while idle", candidate.host_pid())
+        candidate.start_again()
+        result.restarted = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S)
+        if result.restarted.serving:
+            result.addresses = (before, candidate.address())  # a new one: asked again
+            with candidate.client_http() as client:
+                result.observations = modes.exercise(client, config)
+        result.log = candidate.log_tail(LOG_LINES)
+    except NotChecked as exc:
+        result.error = str(exc)
+    except _DOCKER_ERRORS as exc:
+        result.error = f"Docker failed to restart the container: {first_line(exc)}"
+    finally:
+        candidate.remove()
+    return result
+
+
+# -- SIGTERM with a stream in flight -------------------------------------------------------------
+@dataclass
+class SigtermTrial:
+    trial: Trial
+    stop: signals.Shutdown | None = None
+
+
+def sigterm_mid_stream(make: Make, variant: str, config: AgentConfig) -> SigtermTrial:
+    trial = conduct(make, variant, config, keep=True, role="sigterm", exercise=False)
+    result = SigtermTrial(trial)
+    if not trial.served:
+        return result
+    candidate = trial.candidate
+    try:
+        endpoint = config.endpoints[0]
+        stream = StreamInFlight(candidate.client_http(), endpoint)
+        in_flight = stream.start()
+        when = (f"while {endpoint.label} streamed" if in_flight
+                else f"after {endpoint.label} (Accept: {mediatype.EVENT_STREAM}) {stream.ended or 'sent nothing'}")
+        result.stop = signals.sigterm(candidate.container, when, candidate.host_pid())
+        seen = stream.finish()  # joined either way: bounded by the request timeout
+        result.stop.stream = seen if in_flight else ""
+    except _DOCKER_ERRORS as exc:
+        result.stop = signals.Shutdown("mid-stream", signals.Pid1("", None),
+                                        error=f"Docker failed: {first_line(exc)}")
+    finally:
+        candidate.remove()
+    return result
+
+
+# -- the shared candidate over the whole run (STAYS-UP) ------------------------------------------
+@dataclass(frozen=True)
+class Baseline:
+    started_at: str
+    restart_count: int
+    health: exchange.Exchange
+
+
+def baseline(candidate: Candidate) -> Baseline | None:
+    """How the shared candidate stands once settled; None if it is already gone."""
+    try:
+        state = candidate.reload()
+        with candidate.client_http() as client:
+            health = exchange.request(client, "GET", HEALTH_PATH)
+    except (NotChecked, *_DOCKER_ERRORS):
+        return None
+    return Baseline(state["State"].get("StartedAt", ""), int(state.get("RestartCount") or 0), health)
+
+
+@dataclass
+class Soak:
+    sent: int = 0
+    first_miss: exchange.Exchange | None = None  # the first probe without an answer
+    elapsed_s: float = 0.0
+
+
+def soak(candidate: Candidate, count: int = SOAK_REQUESTS, max_s: float = SOAK_MAX_S) -> Soak:
+    """Probe /ready and /health in turn as a kubelet would, only faster; stops at the first probe
+    left unanswered (the container may be gone) or when the count or the time is spent."""
+    result = Soak()
+    started = time.monotonic()
+    try:
+        client = candidate.client_http()
+    except NotChecked:
+        return result
+    with client:
+        while result.sent < count and time.monotonic() - started < max_s:
+            answer = exchange.request(client, "GET", PROBE_PATHS[result.sent % 2])
+            result.sent += 1
+            if answer.status is None:
+                result.first_miss = answer
+                break
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def health(candidate: Candidate) -> exchange.Exchange:
+    """GET /health now; an answer-less Exchange when the container has no port any more."""
+    try:
+        with candidate.client_http() as client:
+            return exchange.request(client, "GET", HEALTH_PATH)
+    except NotChecked as exc:
+        return exchange.Exchange("GET", HEALTH_PATH, (), None, None, error=str(exc))
+
+
+def await_exit(candidate: Candidate, within_s: float = 2.0, poll_s: float = 0.05) -> None:
+    """Wait (bounded) until Docker sees the container stop, if it is about to."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and candidate.state().get("Running"):
+        time.sleep(poll_s)

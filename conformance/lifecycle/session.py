@@ -1,0 +1,233 @@
+"""The shared candidate and the trials around it, for one pytest session (one per xdist worker).
+
+`adopt(shared)`, once the platform's candidate has been waited on: its first answers are taken
+(the probes and every endpoint in both modes: what READONLY-ROOTFS judges and STATELESS-RESTART
+compares with). When it fails — it exits before ready, or answers with a 5xx or not at all — the
+constraints are relaxed one at a time, in parallel (writable root; no reserved variables), to find
+the one that breaks it (`diagnosis`). If one does, the other checks get a stand-in that serves, and say so,
+rather than a wall of errors. Then the trials the selected lifecycle checks need (the catalogue says
+which: writable root and `docker diff`, no reserved variables, restart, SIGTERM mid-stream) start
+together in threads, so they cost about the longest of them, and overlap the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
+
+from ..candidate.container import Candidate, CandidateFactory, Constraints
+from ..candidate.readiness import Startup, StartupState
+from ..contract.agent_config import AgentConfig
+from ..contract.catalogue import startup_owner, trials_for
+from ..errors import NotChecked, see
+from ..wire import modes
+from . import diagnosis, scenarios
+from .variants import DESCRIPTIONS, LOG_LINES, VARIANTS, Trial, conduct
+
+RESULT_WAIT_S = 600.0  # a backstop only: each trial is bounded by its own budgets well below
+CLOSE_WAIT_S = 30.0
+
+# What a requirement's checks may need (`Requirement.trials` in the catalogue): the shared
+# candidate's own exercise, the diagnosis of a failing start, its state at the start for the watch,
+# and candidates of their own: on a writable root, without the reserved variables, restarted,
+# stopped mid-stream.
+TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "no-env", "restart", "sigterm"})
+
+
+class SessionTrials:
+    """The shared candidate, the trials around it and every container they made (`close` removes them).
+
+    `selected`: the requirement IDs this session checks; what they need is started, nothing more."""
+
+    def __init__(self, factory: CandidateFactory, config: AgentConfig, selected: set[str],
+                 prefetch: bool | None = None):
+        self.factory, self.config = factory, config
+        self.selected = selected
+        self.needed = trials_for(selected)
+        # Under xdist a worker may run none of the lifecycle checks: it starts their trials only when
+        # the first one of them comes (`start_background`), not as soon as the candidate is ready.
+        self.prefetch = "PYTEST_XDIST_WORKER" not in os.environ if prefetch is None else prefetch
+        self.trials: dict[str, Trial] = {}
+        self.candidate: Candidate | None = None  # what the checks use: the shared one or a stand-in
+        self.stand_in: Trial | None = None
+        self.culprit: str | None = None  # the ID whose constraint breaks the platform's candidate
+        self.baseline: scenarios.Baseline | None = None
+        self._made: list[Candidate] = []
+        self._futures: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-conformance-trial")
+
+    # -- the shared candidate --------------------------------------------------------------------
+    def adopt(self, shared: Candidate) -> Candidate:
+        """Take the platform's candidate (already waited on); returns the one the checks use."""
+        platform = Trial("platform", shared, shared.startup)
+        self.trials["platform"] = platform
+        self.candidate = shared
+        if "exercise" in self.needed and platform.served:
+            with shared.client_http() as client:
+                platform.observations = modes.exercise(client, self.config)
+        platform.log = shared.log_tail(LOG_LINES)
+        if "diagnosis" in self.needed:
+            self._diagnose(platform)
+        if self.candidate.startup.serving and "baseline" in self.needed:
+            self.baseline = scenarios.baseline(self.candidate)
+        if self.prefetch:
+            self.start_background()
+        return self.candidate
+
+    def start_background(self) -> None:
+        """Start every trial the selected lifecycle checks need, together (idempotent)."""
+        if self.candidate is not None and self.candidate.startup.serving:
+            for key in self._wanted():
+                self._ensure(key)
+
+    def _diagnose(self, platform: Trial) -> None:
+        if platform.startup.state == StartupState.EXITED:
+            relaxed = diagnosis.STAND_IN_ORDER
+        elif platform.served and diagnosis.suspects(platform):
+            relaxed = ("writable", "no-env")
+        else:
+            return
+        wait_all([self._ensure(name, keep=True) for name in relaxed], timeout=RESULT_WAIT_S)
+        judgements = {rid: diagnosis.judge(self.trials, rid) for rid in (diagnosis.READONLY, diagnosis.ENV)}
+        self.culprit = diagnosis.blame(judgements)
+        chosen = diagnosis.stand_in(self.trials, judgements)
+        for name in relaxed:
+            if name != chosen and name in self.trials:
+                self.trials[name].candidate.remove()
+        if chosen is None:
+            return
+        self.stand_in = self.trials[chosen]
+        self.candidate = self.stand_in.candidate
+        if platform.startup.state == StartupState.EXITED:
+            platform.startup.blame = self.culprit
+            own = self.stand_in.startup
+            self.candidate.startup = Startup(
+                state=StartupState.STAND_IN, elapsed_s=own.elapsed_s, budget_s=own.budget_s, ready_s=own.ready_s,
+                ready_answer=own.ready_answer, last_answer=own.last_answer, listeners=own.listeners,
+                first_calls=own.first_calls, blame=self.culprit,
+                note=f"{DESCRIPTIONS['platform']} {platform.startup.cause()}; {self.stand_in.description} it "
+                     "serves, and the checks that need HTTP ran on that stand-in",
+            )
+
+    def stand_in_note(self) -> str | None:
+        """The evidence line of every other check while a stand-in serves in the platform's place."""
+        if self.stand_in is None:
+            return None
+        platform = self.trials["platform"]
+        broken = ("the container does not start" if not platform.served
+                  else f"{len(platform.problems)} of its answers fail")
+        return (f"note: under the platform's constraints {broken} {see(self.culprit)}; this check ran on a "
+                f"stand-in {self.stand_in.description}")
+
+    def relaxed_failures(self) -> list[str]:
+        """How the relaxed trials of a diagnosis that found no culprit ended (fixed order)."""
+        return [f"{self.trials[name].description} {self.trials[name].failure()}" for name in diagnosis.STAND_IN_ORDER
+                if name in self.trials and not self.trials[name].served]
+
+    def see(self) -> str:
+        """Where a check that cannot decide sends the reader: the ID blamed for the start-up."""
+        startup = self.trials["platform"].startup
+        return see(startup.blame or startup_owner(StartupState.TIMEOUT))
+
+    def not_decided(self) -> NotChecked:
+        """Why a check that compares with the platform's run cannot decide: the start-up failed, or
+        (rare) its answers fail and no candidate with a constraint relaxed served to compare with.
+        When the diagnosis ran, it says that relaxing the constraints did not help either."""
+        platform = self.trials["platform"]
+        also = "".join(f"; {line}" for line in self.relaxed_failures())
+        if platform.served:
+            return NotChecked(f"{len(platform.problems)} answers fail under the platform's constraints "
+                              f"and no candidate with a constraint relaxed served to compare with{also}")
+        return NotChecked(f"{platform.startup.cause()} {self.see()}{also}")
+
+    @property
+    def variant(self) -> str:
+        """The variant the checks' candidate runs: the platform's, or the stand-in's."""
+        return self.stand_in.name if self.stand_in else "platform"
+
+    # -- the lifecycle checks' own trials, in threads ---------------------------------------------
+    def writable_name(self) -> str:
+        """The writable-root variant of the candidate in use (same reserved variables)."""
+        return "writable" if VARIANTS[self.variant][1] else "writable-no-env"
+
+    def _wanted(self) -> list[str]:
+        """The trials to start in the background, from what the selected requirements need."""
+        wanted = []
+        if "writable" in self.needed:
+            wanted.append(self.writable_name())
+        if "no-env" in self.needed:
+            wanted.append("no-env")
+        if "restart" in self.needed:
+            wanted.append("restart")
+        if "sigterm" in self.needed and self.config.endpoints:
+            wanted.append("sigterm")
+        return wanted
+
+    def trial(self, name: str) -> Trial:
+        """A variant's trial (started now if nobody asked for it yet), once finished."""
+        return self._ensure(name).result(RESULT_WAIT_S)
+
+    def restart(self) -> scenarios.RestartTrial:
+        return self._ensure("restart").result(RESULT_WAIT_S)
+
+    def sigterm(self) -> scenarios.SigtermTrial:
+        return self._ensure("sigterm").result(RESULT_WAIT_S)
+
+    def _ensure(self, key: str, keep: bool = False) -> Future:
+        with self._lock:
+            if key not in self._futures:
+                self._futures[key] = self._pool.submit(self._task(key, keep))
+            return self._futures[key]
+
+    def _task(self, key: str, keep: bool):
+        if key == "restart":
+            return lambda: scenarios.restart(self.make, self.variant, self.config)
+        if key == "sigterm":
+            return lambda: scenarios.sigterm_mid_stream(self.make, self.variant, self.config)
+
+        def variant_trial() -> Trial:
+            # A writable trial also records what it changed on disk, right after its exercise.
+            trial = conduct(self.make, key, self.config, diff=not VARIANTS[key][0], keep=keep)
+            with self._lock:
+                self.trials[key] = trial
+            return trial
+
+        return variant_trial
+
+    def make(self, constraints: Constraints, check: str = "") -> Candidate:
+        """A candidate of this session (removed by `close`); refused once the session ends."""
+        with self._lock:
+            if self._closed:
+                raise NotChecked("the session is ending: no new candidate")
+            made = self.factory.make(constraints, check)
+            self._made.append(made)
+        return made
+
+    # -- the end ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            futures = list(self._futures.values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Containers first: a run still waiting on one (an interrupt, a stop ignored) ends at once.
+        for made in list(self._made):
+            made.remove()
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        for future in futures:
+            try:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - whatever a trial met, its containers go below
+                pass
+        for made in self._made:  # again: one may have been created while the first pass ran
+            made.remove()
+
+    def __enter__(self) -> "SessionTrials":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,115 @@
+"""The certification bundle (`--certify DIR`): what a reviewer needs to accept a verdict.
+
+    report.json, report.md    the report (as --report-json / --report-md)
+    junit.xml                 one test case per check, with its requirement ID and level
+    certification.json        suite version, image ID and repo digests, agent config, options
+    repro.sh                  every failing generated request as a runnable curl
+    vulnerability-report.json the scanner report NO-CRITICAL-VULNS was decided from, if any
+    logs/<name>.log           each candidate's output, saved just before it was removed
+    SHA256SUMS                `sha256sum -c SHA256SUMS` in DIR verifies all of the above
+
+Reproducible: the same image and config give the same bytes except timestamps and measured
+figures (durations, counts that depend on timing). Everything is ordered; the logs are written by
+`candidate.logs.LogKeeper` (named by role and check, normalised). Under pytest-xdist the workers
+write the logs, the controller everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ..errors import BundleError
+from ..image.config import ImageInfo
+from . import document, junit, markdown, repro
+from .results import CheckResult
+
+LOGS = "logs"
+SUMS = "SHA256SUMS"
+INFO = "certification.json"
+VULN_REPORT = "vulnerability-report.json"
+FILES = ("report.json", "report.md", "junit.xml", INFO, "repro.sh", VULN_REPORT, SUMS)
+
+
+# -- the directory ----------------------------------------------------------------------------
+
+
+def prepare(directory: str | Path) -> Path:
+    """Make `directory` ready for a new bundle: created, or emptied of an earlier bundle. Anything
+    else in it is refused rather than deleted or mixed into the new bundle's SHA256SUMS."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise BundleError(f"--certify {directory}: exists and is not a directory")
+    if directory.is_dir():
+        foreign = sorted(p.name for p in directory.iterdir() if p.name not in FILES and p.name != LOGS)
+        if foreign:
+            raise BundleError(f"--certify {directory}: not empty and not an earlier bundle (holds {foreign[0]!r}); "
+                              "give a new or empty directory")
+        for name in FILES:
+            (directory / name).unlink(missing_ok=True)
+        shutil.rmtree(directory / LOGS, ignore_errors=True)
+    try:
+        (directory / LOGS).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BundleError(f"--certify {directory}: cannot create it: {exc.strerror or exc}") from None
+    return directory
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def certification_info(report: dict[str, Any], image: ImageInfo | None, agent_config: dict | None,
+                       options: dict[str, Any], timestamp: str) -> dict[str, Any]:
+    return {
+        "created": timestamp,
+        "verdict": report["verdict"],
+        "suite": report["suite"],
+        "image": {
+            "ref": report["image"]["ref"],
+            "id": image.id if image else "",
+            "repo_digests": sorted(image.repo_digests) if image else [],
+            "repo_tags": sorted(image.repo_tags) if image else [],
+            "platform": image.platform if image else "",
+        },
+        "agent_config": agent_config,
+        "options": options,
+    }
+
+
+def write(directory: Path, *, report: dict[str, Any], checks: list[CheckResult], image: ImageInfo | None,
+          agent_config: dict | None, options: dict[str, Any], timestamp: str,
+          vuln_report: bytes | None = None) -> None:
+    """Everything but the logs (the candidates wrote those), then SHA256SUMS over all of it."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    document.write_json(directory / "report.json", report)
+    markdown.write_markdown(directory / "report.md", report)
+    repro.write_reproductions(directory / "repro.sh", report)
+    (directory / "junit.xml").write_text(junit.render(report, checks, timestamp), encoding="utf-8")
+    info = certification_info(report, image, agent_config, options, timestamp)
+    (directory / INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if vuln_report is not None:  # the user's report, as read before the directory was prepared
+        (directory / VULN_REPORT).write_bytes(vuln_report)
+    (directory / SUMS).write_text(sha256sums(directory), encoding="utf-8")
+
+
+def sha256sums(directory: Path) -> str:
+    """`sha256sum` format over every file of the bundle but SHA256SUMS, by path."""
+    directory = Path(directory)
+    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    lines = [f"{hashlib.sha256(files[name].read_bytes()).hexdigest()}  {name}" for name in sorted(files) if name != SUMS]
+    return "\n".join(lines) + "\n"
+
+
+def verify(directory: str | Path) -> list[str]:
+    """What does not match SHA256SUMS (missing, changed or unlisted files); [] when all do."""
+    directory = Path(directory)
+    listed = dict(reversed(line.split("  ", 1)) for line in (directory / SUMS).read_text().splitlines() if line)
+    actual = dict(reversed(line.split("  ", 1)) for line in sha256sums(directory).splitlines() if line)
+    problems = [f"missing: {p}" for p in sorted(set(listed) - set(actual))]
+    problems += [f"not listed: {p}" for p in sorted(set(actual) - set(listed))]
+    problems += [f"changed: {p}" for p in sorted(set(listed) & set(actual)) if listed[p] != actual[p]]
+    return problems

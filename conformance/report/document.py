@@ -1,0 +1,43 @@
+"""Results → the report document: the dict of the documented JSON schema, exactly, and its JSON
+file. Written in every case, also when the image could not be inspected. Markdown, the terminal
+table and the reproductions are rendered from this document (`markdown`, `terminal`, `repro`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import SUITE_NAME, __version__
+from ..image.config import ImageInfo
+from .results import RequirementResult, verdict
+
+
+def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float) -> dict[str, Any]:
+    return {
+        "suite": {"name": SUITE_NAME, "version": __version__},
+        "image": {
+            "ref": image_ref,
+            "id": image.id if image else "",
+            "os": image.os if image else "",
+            "architecture": image.architecture if image else "",
+        },
+        "verdict": verdict(results),
+        "duration_s": round(duration_s, 3),
+        "requirements": [
+            {
+                "id": r.id,
+                "level": r.requirement.level,
+                "title": r.requirement.title,
+                "status": r.status,
+                "evidence": list(r.evidence),
+            }
+            for r in results
+        ],
+    }
+
+
+def write_json(path: str | Path, report: dict[str, Any]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

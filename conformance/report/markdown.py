@@ -1,0 +1,48 @@
+"""The report as Markdown: the verdict, the table, and for each failure its evidence and how to fix it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..contract.catalogue import BY_ID
+from .results import Status
+from .terminal import table_rows, verdict_line
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    image = report["image"]
+    lines = [
+        f"# Conformance report: `{image['ref']}`",
+        "",
+        f"**{verdict_line(report)}**",
+        "",
+        f"Suite {report['suite']['name']} {report['suite']['version']} · image `{image['id'] or 'unknown'}` "
+        f"({image['os'] or '?'}/{image['architecture'] or '?'}) · {report['duration_s']:.1f} s",
+        "",
+        "| Requirement | Level | Status | What it asks |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {rid} | {level} | {status} | {title} |" for rid, level, status, title in table_rows(report)]
+    problems = [r for r in report["requirements"] if r["status"] in (Status.FAIL, Status.ERROR)]
+    if problems:
+        lines += ["", "## Failures and errors", ""]
+    for r in problems:
+        lines += [f"### {r['id']} ({r['level']}) — {r['status']}", "", r["title"], "", "```text"]
+        lines += r["evidence"] or ["(no evidence recorded)"]
+        lines += ["```", ""]
+        if r["status"] == Status.FAIL:
+            lines += [f"**How to fix:** {BY_ID[r['id']].fix}", ""]
+        else:
+            lines += ["**Error:** this requirement could not be checked; the evidence names the cause.", ""]
+    skipped = [r for r in report["requirements"] if r["status"] == Status.SKIP]
+    if skipped:
+        lines += ["", "## Skipped", ""]
+        lines += [f"- {r['id']}: {'; '.join(r['evidence']) or 'no reason given'}" for r in skipped]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(path: str | Path, report: dict[str, Any]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(report), encoding="utf-8")

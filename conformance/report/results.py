@@ -1,0 +1,95 @@
+"""Check results aggregated per requirement ID, and the verdict.
+
+A requirement is `fail` if any of its checks failed, else `error` if any errored, else `pass` if
+any passed; `skip` only when every check was skipped (with the reasons). An ID with no check in
+this run is `skip` with the reason (not implemented, or not selected) — never a silent pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ..contract.catalogue import CATALOGUE, MUST, Requirement
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+
+# Which status wins when a requirement's checks disagree.
+SEVERITY = {Status.FAIL: 3, Status.ERROR: 2, Status.PASS: 1, Status.SKIP: 0}
+NOT_IMPLEMENTED = "not implemented"
+NOT_SELECTED = "not selected in this run (-k, -m or a path deselected its checks)"
+INTERRUPTED = "run interrupted before this requirement was checked"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str  # the check's name (pytest node name)
+    requirement_id: str
+    status: Status
+    evidence: tuple[str, ...] = ()
+    duration_s: float = 0.0  # the phase that decided it (call, or the failing setup/teardown)
+    nodeid: str = ""  # the full pytest node ID: orders checks and names them in junit.xml
+
+
+@dataclass
+class RequirementResult:
+    requirement: Requirement
+    status: Status
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.requirement.id
+
+
+def _combine(requirement: Requirement, checks: list[CheckResult]) -> RequirementResult:
+    status = max((c.status for c in checks), key=SEVERITY.__getitem__)
+    # The checks that decided the status come first; with several checks, each line says which.
+    ordered = sorted(checks, key=lambda c: -SEVERITY[c.status])
+    evidence: list[str] = []
+    for check in ordered:
+        if len(checks) > 1:
+            evidence.append(f"[{check.status}] {check.check}")
+            evidence += [f"  {line}" for line in check.evidence]
+        else:
+            evidence += list(check.evidence)
+    return RequirementResult(requirement, status, evidence)
+
+
+def aggregate(
+    checks: list[CheckResult], implemented: set[str], run_error: str | None = None, interrupted: bool = False
+) -> list[RequirementResult]:
+    """One result per catalogue ID, in catalogue order.
+
+    `run_error`: the run could not decide anything (infrastructure); every ID without a result is
+    `error` with that reason. `interrupted`: IDs not reached are `error` ("run interrupted").
+    """
+    by_id: dict[str, list[CheckResult]] = {}
+    for check in checks:
+        by_id.setdefault(check.requirement_id, []).append(check)
+    results = []
+    for requirement in CATALOGUE:
+        mine = by_id.get(requirement.id)
+        if mine:
+            results.append(_combine(requirement, mine))
+        elif run_error:
+            results.append(RequirementResult(requirement, Status.ERROR, [run_error]))
+        elif interrupted:
+            results.append(RequirementResult(requirement, Status.ERROR, [INTERRUPTED]))
+        elif requirement.id in implemented:
+            results.append(RequirementResult(requirement, Status.SKIP, [NOT_SELECTED]))
+        else:
+            results.append(RequirementResult(requirement, Status.SKIP, [NOT_IMPLEMENTED]))
+    return results
+
+
+def verdict(results: list[RequirementResult]) -> str:
+    """`fail` when any MUST requirement is `fail` or `error`."""
+    failed = any(r.requirement.level == MUST and r.status in (Status.FAIL, Status.ERROR) for r in results)
+    return Status.FAIL if failed else Status.PASS

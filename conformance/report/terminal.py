@@ -1,0 +1,32 @@
+"""The report as the terminal shows it: the verdict line (also the Markdown report's headline) and
+one row per requirement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..contract.catalogue import Level
+from .results import Status
+
+_MARK = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip"}
+
+
+def verdict_line(report: dict[str, Any]) -> str:
+    rows = report["requirements"]
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in Status}
+    must_bad = [r["id"] for r in rows if r["level"] == Level.MUST and r["status"] in (Status.FAIL, Status.ERROR)]
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    why = f" — MUST not met: {', '.join(must_bad)}" if must_bad else ""
+    return f"Verdict: {report['verdict'].upper()} ({tally}){why}"
+
+
+def table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [(r["id"], r["level"], _MARK[r["status"]], r["title"]) for r in report["requirements"]]
+
+
+def render_terminal(report: dict[str, Any]) -> list[str]:
+    rows = table_rows(report)
+    width = max(len(r[0]) for r in rows)
+    lines = [verdict_line(report)]
+    lines += [f"  {rid:<{width}}  {level:<6}  {status:<5}  {title}" for rid, level, status, title in rows]
+    return lines

@@ -1,0 +1,196 @@
+"""One HTTP request and its answer, kept as evidence: the request as a `curl` command, the status,
+the headers and the first bytes of the body. Redirects are never followed. Reading is bounded by
+the client's budgets (conformance.bounded): an answer cut at a cap says which, with the figure."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from ..contract.agent_config import Budgets
+from . import bounded, mediatype
+from .curl import USER_BASE_URL, curl_command
+
+_SHOWN_BODY_BYTES = 300
+# A body is kept whole up to this; past it only its start and whether it parses as JSON, so a
+# run's many answers cannot add up to the response cap each.
+KEPT_BODY_BYTES = 64 << 10
+_SHOWN_HEADERS = ("content-type", "content-length", "location", "transfer-encoding")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    target: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes | None
+    status: int | None  # None: no HTTP answer (see error)
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    elapsed_s: float = 0.0
+    error: str = ""  # why there is no answer: "connection refused", "timed out after 10 s", …
+    origin: str = ""  # the candidate's ephemeral http://127.0.0.1:PORT, shown as the user's :8080
+    cut: str = ""  # why reading stopped before the answer ended: a cap, with its figure and name
+    body_size: int = -1  # bytes of body read (-1: `body` is all of it)
+    not_json: str | None = None  # a body not kept whole: why it does not parse as JSON (None: it does)
+
+    def json_error(self) -> str | None:
+        """Why the body is not a JSON document, or None."""
+        if self.cut:
+            return self.cut
+        if self.body_size >= 0:
+            return self.not_json
+        return _json_error(self.body)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    def _shown(self, value: str) -> str:
+        return value.replace(self.origin, USER_BASE_URL) if self.origin else value
+
+    @property
+    def content_type(self) -> str | None:
+        return self.header("content-type")
+
+    @property
+    def curl(self) -> str:
+        accept = next((v for k, v in self.request_headers if k.lower() == "accept"), None)
+        return curl_command(self.method, self.target, self.request_headers, self.request_body,
+                            stream=mediatype.asks_for_event_stream(accept))
+
+    def summary(self) -> str:
+        """`GET /ready → 307 (Location: /ready/) in 3 ms` style one-liner."""
+        if self.status is None:
+            return f"{self.method} {self.target} → no answer: {self.error}"
+        shown = ", ".join(f"{k}: {self._shown(v)}" for k, v in self.headers if k.lower() in _SHOWN_HEADERS)
+        cut = f"; {self.cut}" if self.cut else ""
+        return (f"{self.method} {self.target} → {self.status} ({shown or 'no Content-Type'}) in "
+                f"{self.elapsed_s * 1000:.0f} ms{cut}")
+
+    def evidence(self) -> list[str]:
+        lines = [f"sent: {self.curl}"]
+        if self.status is None:
+            lines.append(f"received: nothing — {self.error}")
+            return lines
+        lines.append(f"received: HTTP {self.status} in {self.elapsed_s * 1000:.0f} ms")
+        lines += [f"  {k}: {self._shown(v)}" for k, v in self.headers]
+        body = self.body[:_SHOWN_BODY_BYTES]
+        size = self.body_size if self.body_size >= 0 else len(self.body)
+        more = f" … ({size} bytes)" if size > _SHOWN_BODY_BYTES else ""
+        lines.append(f"  body: {body!r}{more}")
+        if self.cut:
+            lines.append(f"  cut: {self.cut}")
+        return lines
+
+
+def _json_error(body: bytes) -> str | None:
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return f"the body does not parse as JSON ({exc})"
+    except RecursionError:
+        return "the body does not parse as JSON (nested too deeply)"
+    return None
+
+
+def describe_error(exc: Exception, timeout_s: float, seen: bytes = b"") -> str:
+    """Why there is no answer; `seen`: the first bytes that came instead of an HTTP head."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out after {timeout_s:g} s ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection failed ({exc or 'refused'})"
+    if bounded.is_head_limit(exc):
+        return bounded.CLIENT_HEAD_LIMIT
+    if isinstance(exc, httpx.RemoteProtocolError):
+        came = f"; it sent {seen!r}{' …' if len(seen) >= bounded.SEEN_BYTES else ''}" if seen else ""
+        return f"connection dropped or not HTTP ({exc}){came}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def no_head(exc: httpx.HTTPError, limits: bounded.Within) -> str:
+    """Why no response head came: its deadline passed, or the transport failed (with the first
+    bytes that came instead of an HTTP head)."""
+    if isinstance(exc, httpx.ReadTimeout):
+        return limits.no_head()
+    if isinstance(exc, httpx.TimeoutException):
+        return describe_error(exc, limits.head_s)
+    return describe_error(exc, limits.total_s, bounded.bytes_seen())
+
+
+def head_bytes(response: httpx.Response) -> int:
+    """The size of the response head as it came on the wire (status line, headers, CRLFs)."""
+    return 12 + len(response.reason_phrase) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 2
+
+
+def head_cut(response: httpx.Response, budgets: Budgets) -> str:
+    size = head_bytes(response)
+    if size <= budgets.header_bytes:
+        return ""
+    return f"the response head is {size} bytes (cap header_kib = {budgets.header_kib:g})"
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    target: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout_s: float | None = None,
+) -> Exchange:
+    """Send one request; never raises for transport errors (they become `Exchange.error`). Bounded
+    by the client's budgets (`bounded.Client`), or by `timeout_s` for head and body when given."""
+    budgets = bounded.budgets_of(client)
+    origin = str(client.base_url).rstrip("/")
+    sent_headers = tuple((headers or {}).items())
+    if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
+        sent_headers += (("Content-Type", mediatype.JSON),)
+    limits = bounded.within(budgets, (headers or {}).get("Accept"), timeout_s)
+    extensions = {bounded.TIMEOUT_KEY: timeout_s} if timeout_s is not None else {}
+    started = time.monotonic()
+    received = bytearray()
+    status = None
+    try:
+        with client.stream(method, target, headers=dict(sent_headers), content=body, follow_redirects=False,
+                           extensions=extensions) as response:
+            status, answer_headers = response.status_code, tuple(response.headers.multi_items())
+            cut = head_cut(response, budgets)
+            for chunk in response.iter_raw():
+                received += chunk
+                if len(received) > budgets.response_bytes:
+                    cut = cut or (f"the body went on past {budgets.response_mib:g} MiB (cap response_mib); "
+                                  "the rest was not read")
+                    break
+    except httpx.HTTPError as exc:
+        if status is not None and isinstance(exc, httpx.TimeoutException):
+            cut = limits.unfinished(len(received))  # the head came: what came of the body is evidence
+        else:  # no head, or a dropped connection: no answer, even after the head
+            error = no_head(exc, limits) if status is None else describe_error(exc, limits.total_s)
+            return Exchange(method, target, sent_headers, body, None, elapsed_s=time.monotonic() - started,
+                            error=error, origin=origin)
+    return _answer(method, target, sent_headers, body, status, answer_headers, received,
+                   time.monotonic() - started, origin, cut)
+
+
+def _answer(method, target, sent_headers, body, status, answer_headers, received: bytearray, elapsed: float,
+            origin: str, cut: str) -> Exchange:
+    """The Exchange of an answer, its body kept whole only when small (see KEPT_BODY_BYTES)."""
+    if len(received) <= KEPT_BODY_BYTES:
+        return Exchange(method, target, sent_headers, body, status, answer_headers, bytes(received), elapsed,
+                        origin=origin, cut=cut)
+    return Exchange(method, target, sent_headers, body, status, answer_headers, bytes(received[:KEPT_BODY_BYTES]),
+                    elapsed, origin=origin, cut=cut, body_size=len(received),
+                    not_json=None if cut else _json_error(received))
+
+
+def make_client(base_url: str, budgets: Budgets | None = None) -> httpx.Client:
+    """An HTTP client that sends only what a check asks for (httpx's default `Accept: */*` and
+    `Accept-Encoding` would decide content negotiation for us and compress the bytes we validate),
+    and reads every answer within `budgets`."""
+    client = bounded.Client(base_url, budgets or Budgets())
+    client.headers = httpx.Headers({"User-Agent": "agent-conformance"})
+    return client

@@ -1,0 +1,93 @@
+"""Calling the agent's declared endpoints in the two modes the platform uses: JSON (Accept without
+text/event-stream) and SSE (Accept with it), and judging an answer's mode in one sentence; the
+probes and every endpoint in both modes (`exercise`): what the lifecycle trials compare."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from ..contract.agent_config import AgentConfig, Endpoint
+from ..contract.platform import PROBE_PATHS
+from . import exchange, mediatype
+
+# Only unambiguous Accept values decide a verdict; odd ones belong to ROBUST-INPUT.
+JSON_ACCEPTS: tuple[str | None, ...] = (None, "application/json", "*/*")
+SSE_ACCEPTS: tuple[str, ...] = ("text/event-stream", "application/json, text/event-stream",
+                                "text/event-stream, application/json")
+JSON_MODE = mediatype.JSON  # the Accept used when one JSON call stands for all
+SSE_MODE = mediatype.EVENT_STREAM
+
+
+def call(client: httpx.Client, endpoint: Endpoint, accept: str | None) -> exchange.Exchange:
+    """One call, within the client's budgets."""
+    headers = {"Accept": accept} if accept is not None else {}
+    return exchange.request(client, endpoint.method, endpoint.path, headers=headers, body=endpoint.body_bytes())
+
+
+def json_problem(answer: exchange.Exchange) -> str | None:
+    """Why this is not a JSON-mode success (2xx, application/json, body parses), or None."""
+    if answer.status is None:
+        return f"no answer: {answer.error}"
+    if not 200 <= answer.status < 300:
+        return f"answered {answer.status}"
+    if not mediatype.is_media_type(answer.content_type, mediatype.JSON):
+        return f"answered Content-Type {mediatype.describe(answer.content_type)}, not application/json"
+    return answer.json_error()
+
+
+def sse_problem(answer: exchange.Exchange) -> str | None:
+    """Why this is not an SSE-mode success (2xx, text/event-stream), or None."""
+    if answer.status is None:
+        return f"no answer: {answer.error}"
+    if not 200 <= answer.status < 300:
+        return f"answered {answer.status}"
+    if not mediatype.is_media_type(answer.content_type, mediatype.EVENT_STREAM):
+        return f"answered Content-Type {mediatype.describe(answer.content_type)}, not text/event-stream"
+    return None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One request of an exercise, what came back and what is wrong with it (None: nothing)."""
+
+    what: str  # "GET /ready", "POST /chat (Accept: text/event-stream)"
+    answer: exchange.Exchange
+    problem: str | None
+
+
+def exercise(client: httpx.Client, config: AgentConfig) -> list[Observation]:
+    """The probes and every declared endpoint in JSON and SSE mode: what a platform run does."""
+    observations = []
+    for path in PROBE_PATHS:
+        answer = exchange.request(client, "GET", path)
+        problem = None if answer.status == 200 else f"answered {answer.status or answer.error}"
+        observations.append(Observation(f"GET {path}", answer, problem))
+    for endpoint in config.endpoints:
+        answer = call(client, endpoint, JSON_MODE)
+        observations.append(Observation(f"{endpoint.label} (Accept: {JSON_MODE})", answer, json_problem(answer)))
+        answer = call(client, endpoint, SSE_MODE)
+        observations.append(Observation(f"{endpoint.label} (Accept: {SSE_MODE})", answer, sse_problem(answer)))
+    return observations
+
+
+def call_all(client: httpx.Client, config: AgentConfig, accept: str | None = JSON_MODE) -> list[exchange.Exchange]:
+    return [call(client, endpoint, accept) for endpoint in config.endpoints]
+
+
+def unserved(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:
+    """Answers that mean "not actually ready": no answer at all, or a 5xx."""
+    return [a for a in answers if a.status is None or a.status >= 500]
+
+
+def settle(client: httpx.Client, config: AgentConfig, within_s: float, poll_s: float = 0.1) -> float | None:
+    """Seconds until every endpoint answers without 5xx (None if not within `within_s`), so the
+    other checks judge a settled agent and the early 5xx is reported once, as READY-TRUTHFUL."""
+    started = time.monotonic()
+    while time.monotonic() - started < within_s:
+        if not unserved(call_all(client, config)):
+            return time.monotonic() - started
+        time.sleep(poll_s)
+    return None

@@ -1,0 +1,5 @@
+import sys
+
+from .samples import main
+
+sys.exit(main())

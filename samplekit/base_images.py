@@ -1,0 +1,204 @@
+"""Base images for building the sample agents where no registry is reachable.
+
+`python:3.11-slim` cannot be pulled here, so an equivalent is made locally: Debian bookworm by
+debootstrap with Python 3.11 in a venv on PATH (`python`, `pip` as in the official image), then a
+second layer holding a wheelhouse downloaded on the host, with pip pointed at it
+(`PIP_NO_INDEX`, `PIP_FIND_LINKS`) because HTTPS from inside a container does not verify here.
+Sample Dockerfiles take the base as `ARG BASE`, so they build unchanged `FROM python:3.11-slim`
+where a registry is available.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from conformance.errors import InfrastructureError
+
+DEBIAN_IMAGE = "agent-conformance/debian-python:bookworm"
+BASE_IMAGE = "agent-conformance/python:3.11-local"
+UV_IMAGE = "agent-conformance/uv:local"
+MIRROR = "http://deb.debian.org/debian"
+WHEEL_PLATFORM = ["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp"]
+PATH = "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+LABEL_WHEELS = "org.agent-conformance.wheelhouse"
+
+
+def log(message: str) -> None:
+    print(f"[base] {message}", file=sys.stderr, flush=True)
+
+
+def _exists(client: docker.DockerClient, ref: str) -> docker.models.images.Image | None:
+    try:
+        return client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _run(argv: list[str], what: str, timeout_s: float, env: dict[str, str] | None = None) -> None:
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, env=env)
+    except FileNotFoundError:
+        raise InfrastructureError(f"{what}: `{argv[0]}` is not installed (Debian: apt-get install {argv[0]})") from None
+    except subprocess.TimeoutExpired:
+        raise InfrastructureError(f"{what}: `{' '.join(argv[:3])} …` did not finish within {timeout_s:.0f} s") from None
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).splitlines()[-15:])
+        raise InfrastructureError(f"{what} failed (exit {result.returncode}):\n{tail}")
+
+
+def ensure_debian_python(client: docker.DockerClient) -> None:
+    if _exists(client, DEBIAN_IMAGE):
+        return
+    if shutil.which("debootstrap") is None:
+        raise InfrastructureError("debootstrap is needed to build the local base image: apt-get install -y debootstrap")
+    log(f"building {DEBIAN_IMAGE} with debootstrap (about 40 s)")
+    with tempfile.TemporaryDirectory(prefix="agent-conformance-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        _run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv", "bookworm", str(root), MIRROR],
+             "debootstrap", 900)
+        _run(["chroot", str(root), "python3", "-m", "venv", "/opt/venv"], "creating /opt/venv", 300)
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man"):
+            shutil.rmtree(root / junk, ignore_errors=True)
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        _run_import = subprocess.run(
+            ["docker", "import", "--change", f"ENV PATH={PATH}", "--change", "ENV LANG=C.UTF-8", "-", DEBIAN_IMAGE],
+            stdin=tar.stdout, capture_output=True, text=True, timeout=600,
+        )
+        tar.wait(timeout=60)
+        if _run_import.returncode != 0:
+            raise InfrastructureError(f"docker import failed: {_run_import.stderr.strip()}")
+
+
+def requirements_files(samples_dir: Path) -> list[Path]:
+    return sorted(samples_dir.rglob("requirements.txt"))
+
+
+def ensure_wheelhouse(samples_dir: Path, wheelhouse: Path) -> str:
+    """Download every sample's requirements for CPython 3.11 manylinux x86_64; returns a digest
+    of the requirement files so images built from another wheelhouse are rebuilt."""
+    files = requirements_files(samples_dir)
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files) + b"uv").hexdigest()[:16]
+    stamp = wheelhouse / ".stamp"
+    if stamp.exists() and stamp.read_text() == digest:
+        return digest
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    log(f"downloading the wheelhouse into {wheelhouse}")
+    argv = [sys.executable, "-m", "pip", "download", "-q", "-d", str(wheelhouse), "--only-binary=:all:", *WHEEL_PLATFORM]
+    for f in files:
+        _run(argv + ["-r", str(f)], f"pip download for {f}", 600)
+    _run(argv + ["uv"], "pip download uv", 600)
+    stamp.write_text(digest)
+    return digest
+
+
+def _context(files: dict[str, bytes | Path], executable: tuple[str, ...] = ()) -> io.BytesIO:
+    """An in-memory build context (tar) of name → bytes or file (or directory)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in files.items():
+            if isinstance(content, Path):
+                tar.add(str(content), arcname=name)
+            else:
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(content), 0o755 if name in executable else 0o644
+                tar.addfile(info, io.BytesIO(content))
+    buffer.seek(0)
+    return buffer
+
+
+def _build_from_context(client: docker.DockerClient, context: io.BytesIO, tag: str, labels: dict[str, str]) -> None:
+    try:
+        client.images.build(fileobj=context, custom_context=True, tag=tag, labels=labels, rm=True, forcerm=True,
+                            timeout=900)
+    except docker.errors.BuildError as exc:
+        tail = "".join(str(x.get("stream", x.get("error", ""))) for x in list(exc.build_log)[-15:])
+        raise InfrastructureError(f"building {tag} failed: {exc.msg}\n{tail}") from None
+
+
+def ensure_base(client: docker.DockerClient, samples_dir: Path, wheelhouse: Path) -> str:
+    """The base image sample Dockerfiles get as `BASE` offline; returns its reference."""
+    ensure_debian_python(client)
+    digest = ensure_wheelhouse(samples_dir, wheelhouse)
+    existing = _exists(client, BASE_IMAGE)
+    if existing and existing.labels.get(LABEL_WHEELS) == digest:
+        return BASE_IMAGE
+    log(f"building {BASE_IMAGE} (wheelhouse {digest})")
+    dockerfile = (
+        f"FROM {DEBIAN_IMAGE}\n"
+        "COPY wheels /wheels\n"
+        "ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels PIP_DISABLE_PIP_VERSION_CHECK=1\n"
+    ).encode()
+    _build_from_context(client, _context({"Dockerfile": dockerfile, "wheels": wheelhouse}), BASE_IMAGE,
+                        {LABEL_WHEELS: digest})
+    return BASE_IMAGE
+
+
+def ensure_uv_image(client: docker.DockerClient, wheelhouse: Path) -> str:
+    """A stand-in for `ghcr.io/astral-sh/uv:latest`: the `/uv` binary at the image root."""
+    if _exists(client, UV_IMAGE):
+        return UV_IMAGE
+    wheel, binary = _uv_binary(wheelhouse)
+    log(f"building {UV_IMAGE} from {wheel.name}")
+    context = _context({"Dockerfile": b"FROM scratch\nCOPY uv /uv\n", "uv": binary}, executable=("uv",))
+    _build_from_context(client, context, UV_IMAGE, {})
+    return UV_IMAGE
+
+
+def _uv_binary(wheelhouse: Path) -> tuple[Path, bytes]:
+    """The wheelhouse's uv wheel and the `uv` binary inside it."""
+    wheel = next(iter(sorted(wheelhouse.glob("uv-*.whl"))), None)
+    if wheel is None:
+        raise InfrastructureError(f"no uv wheel in {wheelhouse}: run the wheelhouse download first")
+    with zipfile.ZipFile(wheel) as archive:
+        return wheel, archive.read(next(n for n in archive.namelist() if n.endswith("/scripts/uv")))
+
+
+def host_uv(wheelhouse: Path) -> Path:
+    """The uv binary of the wheelhouse's uv wheel, for the host (x86_64 Linux, as the images)."""
+    target = wheelhouse.parent / "uv-host" / "uv"
+    if target.exists():
+        return target
+    _, binary = _uv_binary(wheelhouse)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(binary)
+    partial.chmod(0o755)
+    partial.replace(target)
+    return target
+
+
+def ensure_uv_cache(project: Path, wheelhouse: Path) -> Path:
+    """Fill `project/uvcache` with everything `uv sync --frozen` of `project/uv.lock` needs, so
+    that `docker build` can run it offline (`UV_OFFLINE=1`, cache copied into the image).
+
+    Done on the host, which reaches PyPI: wheels for CPython 3.11 on manylinux 2.36 (Debian
+    bookworm, the base image's glibc), into a throwaway venv. Redone when uv.lock changes.
+    """
+    uv = host_uv(wheelhouse)
+    cache, stamp = project / "uvcache", project / ".uvcache.stamp"
+    digest = hashlib.sha256((project / "uv.lock").read_bytes() + uv.read_bytes()[:1 << 20]).hexdigest()[:16]
+    if cache.is_dir() and stamp.exists() and stamp.read_text() == digest:
+        return cache
+    log(f"filling the uv cache of {project.name} from uv.lock")
+    shutil.rmtree(cache, ignore_errors=True)
+    python = sys.executable if sys.version_info[:2] == (3, 11) else "3.11"
+    with tempfile.TemporaryDirectory(prefix="agent-conformance-uv-") as tmp:
+        argv = [str(uv), "sync", "--frozen", "--no-install-project", "--directory", str(project),
+                "--python", python, "--python-platform", "x86_64-manylinux_2_36", "--cache-dir", str(cache)]
+        # The venv is thrown away: only the cache matters. Never download an interpreter.
+        env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(Path(tmp) / "venv"), "UV_PYTHON_DOWNLOADS": "never"}
+        _run(argv, f"uv sync for {project.name}", 900, env=env)
+    stamp.write_text(digest)
+    return cache

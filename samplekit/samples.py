@@ -1,0 +1,159 @@
+"""The sample agents: discovery, their expected verdicts, and building them offline.
+
+Each sample is a folder under `sample_agents/` with a Dockerfile and an `expected.toml`:
+
+    verdict = "fail"                 # the verdict the suite must give
+    fail = ["READY-200"]             # exactly the IDs that must fail
+    error = ["READY-JSON"]           # exactly the IDs that must be `error`; "runtime" = every
+                                     # requirement that needs a running container (minus the others)
+    pass = ["LISTEN-PORT-8080"]      # optional: IDs that must pass
+
+and optionally an `agent.toml` (the agent config the suite runs it with).
+
+    python -m samplekit build [NAME …]   # base image, wheelhouse, then the samples
+    python -m samplekit list
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import re
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from conformance.candidate.engine import connect
+from conformance.contract import catalogue
+from conformance.errors import InfrastructureError
+
+from . import base_images
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = REPO_ROOT / "sample_agents"
+WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"
+TAG_PREFIX = "agent-conformance/sample-"
+REFERENCE_TAG = TAG_PREFIX + "reference:latest"
+STDLIB_TAG = TAG_PREFIX + "stdlib:latest"
+
+
+@dataclass(frozen=True)
+class Expected:
+    verdict: str
+    fail: frozenset[str]
+    error: frozenset[str]
+    passes: frozenset[str] = frozenset()  # IDs that must pass (optional)
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # "reference", "broken/ready-redirect", …
+    path: Path
+    expected: Expected
+
+    @property
+    def tag(self) -> str:
+        return TAG_PREFIX + self.name.replace("/", "-") + ":latest"
+
+    @property
+    def agent_config(self) -> Path | None:
+        path = self.path / "agent.toml"
+        return path if path.exists() else None
+
+
+def load_expected(path: Path) -> Expected:
+    data = tomllib.loads(path.read_text())
+    fail = frozenset(data.get("fail", []))
+    passes = frozenset(data.get("pass", []))
+    raw_error = data.get("error", [])
+    error = frozenset(catalogue.RUNTIME_IDS) - fail - passes if raw_error == "runtime" else frozenset(raw_error)
+    unknown = (fail | error | passes) - set(catalogue.IDS)
+    if unknown:
+        raise ValueError(f"{path}: unknown requirement IDs {sorted(unknown)}")
+    if data.get("verdict") not in ("pass", "fail"):
+        raise ValueError(f"{path}: verdict must be \"pass\" or \"fail\"")
+    return Expected(data["verdict"], fail, error, passes)
+
+
+def discover(root: Path = SAMPLES_DIR) -> list[Sample]:
+    samples = []
+    for expected in sorted(root.rglob("expected.toml")):
+        folder = expected.parent
+        if (folder / "Dockerfile").exists():
+            samples.append(Sample(folder.relative_to(root).as_posix(), folder, load_expected(expected)))
+    return samples
+
+
+def _final_stage_platform(dockerfile: str) -> str | None:
+    """`FROM --platform=X` of the last stage: BuildKit builds for X; the legacy builder needs it said."""
+    stages = re.findall(r"^FROM\s+(?:--platform=(\S+)\s+)?\S+", dockerfile, re.M | re.I)
+    return stages[-1] or None if stages else None
+
+
+def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str) -> str:
+    """Build one sample with the legacy builder (no BuildKit needed); returns the image ID."""
+    if (sample.path / "uv.lock").exists():
+        # A uv project (the docs' example): its Dockerfile runs `uv sync --frozen` offline from this cache.
+        base_images.ensure_uv_cache(sample.path, WHEELHOUSE)
+    try:
+        image, _ = client.images.build(
+            path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
+            buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG, "STDLIB": STDLIB_TAG},
+            platform=_final_stage_platform((sample.path / "Dockerfile").read_text()),
+        )
+    except docker.errors.BuildError as exc:
+        tail = "".join(str(x.get("stream", x.get("error", ""))) for x in list(exc.build_log)[-15:])
+        raise InfrastructureError(f"building sample {sample.name} failed: {exc.msg}\n{tail}") from None
+    return image.id
+
+
+def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=print) -> list[Sample]:
+    """Build the base images and the samples. One build at a time per checkout: concurrent callers
+    (xdist workers, the matrix command, a second shell) wait on a file lock, then find the layers cached."""
+    lock_path = REPO_ROOT / ".cache" / "build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_all(names, root, log)
+
+
+def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
+    client = connect()
+    base = base_images.ensure_base(client, root, WHEELHOUSE)
+    uv_image = base_images.ensure_uv_image(client, WHEELHOUSE)
+    # Broken samples are built FROM the conformant ones (top-level folders): those go first.
+    chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: ("/" in s.name, s.name))
+    missing = set(names or []) - {s.name for s in chosen}
+    if missing:
+        raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m samplekit list`")
+    for sample in chosen:
+        build(client, sample, base, uv_image)
+        log(f"built {sample.tag}")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m samplekit", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    build_cmd = sub.add_parser("build", help="build the base image, the wheelhouse and the sample agents")
+    build_cmd.add_argument("names", nargs="*", help="sample names (default: all)")
+    sub.add_parser("list", help="list the samples and their expected failing IDs")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            build_all(args.names, log=lambda m: print(m, file=sys.stderr))
+        else:
+            for s in discover():
+                print(f"{s.name:40} {s.tag:60} {s.expected.verdict:4}  fail: {', '.join(sorted(s.expected.fail)) or '-'}")
+    except InfrastructureError as exc:
+        print(f"samples: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
