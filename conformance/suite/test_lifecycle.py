@@ -15,10 +15,15 @@ from conformance.lifecycle import diagnosis, log_causes, scenarios, stop_causes
 from conformance.lifecycle.variants import VARIANTS, variant_name
 
 
-def _require_serving(trials) -> None:
+def _require_serving(trials, evidence: list[str]) -> None:
+    """NotChecked unless the checks' candidate serves; when it is a stand-in, the evidence says so
+    (this check's own candidates then run under the stand-in's constraints too)."""
     startup = trials.candidate.startup
     if not startup.serving:
         raise NotChecked(f"{startup.cause()} {trials.see()}")
+    note = trials.stand_in_note()
+    if note:
+        evidence.append(note)
 
 
 def _log_tail(lines: list[str], count: int = 15) -> list[str]:
@@ -69,7 +74,7 @@ def test_serves_with_the_platform_variables(lifecycle_trials, evidence):
 @pytest.mark.requirement("STATELESS-RESTART")
 def test_restarted_and_fresh_containers_answer_alike(lifecycle_trials, budgets, evidence):
     trials = lifecycle_trials
-    _require_serving(trials)
+    _require_serving(trials, evidence)
     first = trials.trials[trials.variant]
     result = trials.restart()
     evidence.append(f"first run: {_readiness(first.startup)}; {len(first.observations)} answers")
@@ -117,7 +122,7 @@ def _judge_start(what: str, startup, first, budgets, cause: str, log: list[str])
 @pytest.mark.requirement("GRACEFUL-SHUTDOWN")
 def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, evidence):
     trials = lifecycle_trials
-    _require_serving(trials)
+    _require_serving(trials, evidence)
     stops = []
     restart = trials.restart()
     if restart.stop is None:
@@ -149,13 +154,10 @@ def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, evidence):
 @pytest.mark.requirement("STAYS-UP")  # its phase (WATCH) ends the watch after every other check of this worker
 def test_stays_up_through_the_run(lifecycle_trials, evidence):
     trials = lifecycle_trials
-    _require_serving(trials)
+    _require_serving(trials, evidence)
     candidate, start = trials.candidate, trials.baseline
     if start is None:
         raise NotChecked(f"the container was gone before the watch began {trials.see()}")
-    note = trials.stand_in_note()
-    if note:
-        evidence.append(note)
     probes = scenarios.soak(candidate)
     end = scenarios.health(candidate)
     if probes.first_miss or end.status is None:

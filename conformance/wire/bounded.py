@@ -173,6 +173,70 @@ class Client(httpx.Client):
         self.budgets = budgets
 
 
+@dataclass
+class Reading:
+    """What one bounded exchange gave: the head (status, headers, whether it was over its size
+    cap), how much body came, and why reading stopped early, if it did."""
+
+    status: int | None = None  # None: no response head (see `error`)
+    headers: tuple[tuple[str, str], ...] = ()
+    head_cut: str = ""  # the head was over header_kib
+    received: int = 0  # body bytes read
+    stopped: str = ""  # a cap met while reading the body, in a sentence
+    over_size: bool = False  # that cap was response_mib
+    error: httpx.HTTPError | None = None  # what ended the exchange before its answer did
+    elapsed_s: float = 0.0
+
+    @property
+    def timed_out(self) -> bool:
+        return isinstance(self.error, httpx.TimeoutException)
+
+
+def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, str], body: bytes | None,
+         timeout_s: float | None = None, what: str = "the body", on_head=None, on_chunk=None) -> Reading:
+    """Send one request and read its answer within the client's budgets (or `timeout_s` for head
+    and body): the head within first_byte_s, the whole within request_s (stream_s when Accept asks
+    for an event stream), at most response_mib of body. `on_head(response)` runs once the head came;
+    `on_chunk(chunk)` gets every piece of the body as it arrives and may return a sentence to stop
+    reading (another cap). Never raises for transport errors: they end up in `error`."""
+    budgets = budgets_of(client)
+    extensions = {TIMEOUT_KEY: timeout_s} if timeout_s is not None else {}
+    reading = Reading()
+    started = time.monotonic()
+    try:
+        with client.stream(method, target, headers=headers, content=body, follow_redirects=False,
+                           extensions=extensions) as response:
+            reading.status, reading.headers = response.status_code, tuple(response.headers.multi_items())
+            reading.head_cut = head_cut(response, budgets)
+            if on_head is not None:
+                on_head(response)
+            for chunk in response.iter_raw():
+                reading.received += len(chunk)
+                stop = on_chunk(chunk) if on_chunk is not None else None
+                if reading.received > budgets.response_bytes:
+                    stop = f"{what} went on past {budgets.response_mib:g} MiB (cap response_mib)"
+                    reading.over_size = True
+                if stop:
+                    reading.stopped = stop
+                    break
+    except httpx.HTTPError as exc:
+        reading.error = exc
+    reading.elapsed_s = time.monotonic() - started
+    return reading
+
+
+def head_bytes(response: httpx.Response) -> int:
+    """The size of the response head as it came on the wire (status line, headers, CRLFs)."""
+    return 12 + len(response.reason_phrase) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 2
+
+
+def head_cut(response: httpx.Response, budgets: Budgets) -> str:
+    size = head_bytes(response)
+    if size <= budgets.header_bytes:
+        return ""
+    return f"the response head is {size} bytes (cap header_kib = {budgets.header_kib:g})"
+
+
 def is_head_limit(exc: Exception) -> bool:
     """h11 refused a response head over its 100 KiB limit."""
     return isinstance(exc, httpx.RemoteProtocolError) and "Receive buffer too long" in str(exc)

@@ -5,7 +5,6 @@ the client's budgets (conformance.bounded): an answer cut at a cap says which, w
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -121,18 +120,6 @@ def no_head(exc: httpx.HTTPError, limits: bounded.Within) -> str:
     return describe_error(exc, limits.total_s, bounded.bytes_seen())
 
 
-def head_bytes(response: httpx.Response) -> int:
-    """The size of the response head as it came on the wire (status line, headers, CRLFs)."""
-    return 12 + len(response.reason_phrase) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 2
-
-
-def head_cut(response: httpx.Response, budgets: Budgets) -> str:
-    size = head_bytes(response)
-    if size <= budgets.header_bytes:
-        return ""
-    return f"the response head is {size} bytes (cap header_kib = {budgets.header_kib:g})"
-
-
 def request(
     client: httpx.Client,
     method: str,
@@ -144,36 +131,25 @@ def request(
 ) -> Exchange:
     """Send one request; never raises for transport errors (they become `Exchange.error`). Bounded
     by the client's budgets (`bounded.Client`), or by `timeout_s` for head and body when given."""
-    budgets = bounded.budgets_of(client)
     origin = str(client.base_url).rstrip("/")
     sent_headers = tuple((headers or {}).items())
     if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
         sent_headers += (("Content-Type", mediatype.JSON),)
-    limits = bounded.within(budgets, (headers or {}).get("Accept"), timeout_s)
-    extensions = {bounded.TIMEOUT_KEY: timeout_s} if timeout_s is not None else {}
-    started = time.monotonic()
+    limits = bounded.within(bounded.budgets_of(client), (headers or {}).get("Accept"), timeout_s)
     received = bytearray()
-    status = None
-    try:
-        with client.stream(method, target, headers=dict(sent_headers), content=body, follow_redirects=False,
-                           extensions=extensions) as response:
-            status, answer_headers = response.status_code, tuple(response.headers.multi_items())
-            cut = head_cut(response, budgets)
-            for chunk in response.iter_raw():
-                received += chunk
-                if len(received) > budgets.response_bytes:
-                    cut = cut or (f"the body went on past {budgets.response_mib:g} MiB (cap response_mib); "
-                                  "the rest was not read")
-                    break
-    except httpx.HTTPError as exc:
-        if status is not None and isinstance(exc, httpx.TimeoutException):
-            cut = limits.unfinished(len(received))  # the head came: what came of the body is evidence
+    reading = bounded.read(client, method, target, headers=dict(sent_headers), body=body, timeout_s=timeout_s,
+                           on_chunk=received.extend)
+    cut = reading.head_cut or (f"{reading.stopped}; the rest was not read" if reading.stopped else "")
+    if reading.error is not None:
+        if reading.status is not None and reading.timed_out:
+            cut = limits.unfinished(reading.received)  # the head came: what came of the body is evidence
         else:  # no head, or a dropped connection: no answer, even after the head
-            error = no_head(exc, limits) if status is None else describe_error(exc, limits.total_s)
-            return Exchange(method, target, sent_headers, body, None, elapsed_s=time.monotonic() - started,
-                            error=error, origin=origin)
-    return _answer(method, target, sent_headers, body, status, answer_headers, received,
-                   time.monotonic() - started, origin, cut)
+            error = (no_head(reading.error, limits) if reading.status is None
+                     else describe_error(reading.error, limits.total_s))
+            return Exchange(method, target, sent_headers, body, None, elapsed_s=reading.elapsed_s, error=error,
+                            origin=origin)
+    return _answer(method, target, sent_headers, body, reading.status, reading.headers, received, reading.elapsed_s,
+                   origin, cut)
 
 
 def _answer(method, target, sent_headers, body, status, answer_headers, received: bytearray, elapsed: float,

@@ -59,47 +59,44 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     body = endpoint.body_bytes()
     origin = str(client.base_url).rstrip("/")
     limits = bounded.within(budgets, accept)
-    started = time.monotonic()
     validator = EventStreamValidator()
     kept = bytearray()
     chunks = _Timeline()
-    received = 0
-    ended, cut = "eof", ""
-    status = None
-    try:
-        with client.stream(endpoint.method, endpoint.path, headers=dict(headers), content=body,
-                           follow_redirects=False) as response:
-            answer_headers = tuple(response.headers.multi_items())
-            status = response.status_code
-            cut = exchange.head_cut(response, budgets)
-            streaming = mediatype.is_media_type(response.headers.get("content-type"), mediatype.EVENT_STREAM)
-            for chunk in response.iter_raw():
-                chunks.append((time.monotonic() - started, len(chunk)))
-                received += len(chunk)
-                if len(kept) < _KEPT_BYTES:
-                    kept += chunk[: _KEPT_BYTES - len(kept)]
-                if streaming:
-                    validator.feed(chunk)
-                if received > budgets.response_bytes:
-                    ended, cut = "size cap", f"the stream went on past {budgets.response_mib:g} MiB (cap response_mib)"
-                    break
-                if streaming and validator.events_seen > budgets.stream_events:
-                    ended, cut = "event cap", f"the stream went on past {budgets.stream_events} events (cap stream_events)"
-                    break
-    except httpx.HTTPError as exc:
-        if status is None:
-            answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None,
-                                       elapsed_s=time.monotonic() - started, error=exchange.no_head(exc, limits),
-                                       origin=origin)
-            return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
-        if isinstance(exc, httpx.TimeoutException):
-            ended, cut = "time cap", limits.unfinished(received)
-        else:
-            ended = "dropped"
+    streaming = False
+    started = time.monotonic()
+
+    def on_head(response: httpx.Response) -> None:
+        nonlocal streaming
+        streaming = mediatype.is_media_type(response.headers.get("content-type"), mediatype.EVENT_STREAM)
+
+    def on_chunk(chunk: bytes) -> str | None:
+        chunks.append((time.monotonic() - started, len(chunk)))
+        if len(kept) < _KEPT_BYTES:
+            kept.extend(chunk[: _KEPT_BYTES - len(kept)])
+        if streaming:
+            validator.feed(chunk)
+            if validator.events_seen > budgets.stream_events:
+                return f"the stream went on past {budgets.stream_events} events (cap stream_events)"
+        return None
+
+    reading = bounded.read(client, endpoint.method, endpoint.path, headers=dict(headers), body=body,
+                           what="the stream", on_head=on_head, on_chunk=on_chunk)
     duration = time.monotonic() - started
+    if reading.status is None:
+        answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None, elapsed_s=duration,
+                                   error=exchange.no_head(reading.error, limits), origin=origin)
+        return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
+    ended, cut = "eof", reading.head_cut
+    if reading.stopped:
+        ended, cut = ("size cap" if reading.over_size else "event cap"), reading.stopped
+    elif reading.timed_out:
+        ended, cut = "time cap", limits.unfinished(reading.received)
+    elif reading.error is not None:
+        ended = "dropped"
+    received = reading.received
     whole = received <= len(kept)
-    answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, status, answer_headers, bytes(kept),
-                               duration, origin=origin, cut=cut, body_size=-1 if whole else received,
+    answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, reading.status, reading.headers,
+                               bytes(kept), duration, origin=origin, cut=cut, body_size=-1 if whole else received,
                                not_json=None if whole else f"not judged: only its first {len(kept)} bytes were kept")
     result = StreamCapture(answer, chunks.kept(), ended=ended, duration_s=duration, total_bytes=received)
     if streaming:
@@ -154,19 +151,27 @@ class StreamInFlight:
         body = self.endpoint.body_bytes()
         if body is not None:
             headers["Content-Type"] = mediatype.JSON
+
+        def on_head(response: httpx.Response) -> None:
+            self.status = response.status_code
+            self.answered.set()
+
+        def on_chunk(chunk: bytes) -> None:
+            self.received += len(chunk)
+
         try:
-            with self.client, self.client.stream(self.endpoint.method, self.endpoint.path, headers=headers,
-                                                 content=body) as response:
-                self.status = response.status_code
-                self.answered.set()
-                for chunk in response.iter_raw():
-                    self.received += len(chunk)
-            self.ended = "completed"
-        except httpx.TimeoutException:
-            self.ended = (f"was still streaming {self.limits.total_s:g} s after it began (abandoned)"
-                          if self.status is not None else f"sent no response head ({self.limits.no_head()})")
-        except httpx.HTTPError as exc:
-            self.ended = f"was cut ({type(exc).__name__})"
+            with self.client:
+                reading = bounded.read(self.client, self.endpoint.method, self.endpoint.path, headers=headers,
+                                       body=body, what="the stream", on_head=on_head, on_chunk=on_chunk)
+            if reading.stopped:
+                self.ended = f"was abandoned: {reading.stopped}"
+            elif reading.timed_out:
+                self.ended = (f"was still streaming {self.limits.total_s:g} s after it began (abandoned)"
+                              if self.status is not None else f"sent no response head ({self.limits.no_head()})")
+            elif reading.error is not None:
+                self.ended = f"was cut ({type(reading.error).__name__})"
+            else:
+                self.ended = "completed"
         finally:
             self.answered.set()
 
