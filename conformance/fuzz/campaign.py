@@ -135,8 +135,8 @@ class _Sender:
         self.health_status = self._health()
         for endpoint in self.config.endpoints:
             body = endpoint.body_bytes()
-            content_type = (("Content-Type", "application/json"),) if body is not None else ()
-            for accept in ("application/json", "text/event-stream"):
+            content_type = (("Content-Type", mediatype.JSON),) if body is not None else ()
+            for accept in (mediatype.JSON, mediatype.EVENT_STREAM):
                 plain = rawhttp.RawRequest(endpoint.method, endpoint.path, (("Accept", accept),) + content_type, body)
                 try:
                     response = self._raw(plain)

@@ -30,7 +30,7 @@ def _judge(answer: Exchange, what: str, evidence: list[str], want_4xx: bool) -> 
 def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, evidence):
     if endpoint.json is None:
         pytest.skip(f"{endpoint.label} declares no JSON body to malform")
-    answer = request(http, endpoint.method, endpoint.path, headers={"Accept": "application/json"},
+    answer = request(http, endpoint.method, endpoint.path, headers={"Accept": mediatype.JSON},
                               body=MALFORMED[kind])
     _judge(answer, f"{endpoint.label} with a body that is {kind}", evidence, want_4xx=True)
     if answer.status >= 500:
@@ -40,7 +40,7 @@ def test_malformed_body_gets_a_json_4xx(http, endpoint, kind, evidence):
 
 @pytest.mark.requirement("ERRORS-JSON")
 def test_unknown_path_error_is_json(http, evidence):
-    answer = request(http, "GET", "/conformance-no-such-path", headers={"Accept": "application/json"})
+    answer = request(http, "GET", "/conformance-no-such-path", headers={"Accept": mediatype.JSON})
     _judge(answer, "GET /conformance-no-such-path", evidence, want_4xx=True)
 
 
@@ -48,5 +48,5 @@ def test_unknown_path_error_is_json(http, evidence):
 def test_undeclared_method_error_is_json(http, agent_config, evidence):
     endpoint = agent_config.endpoints[0]
     method = "DELETE" if endpoint.method != "DELETE" else "PATCH"
-    answer = request(http, method, endpoint.path, headers={"Accept": "application/json"})
+    answer = request(http, method, endpoint.path, headers={"Accept": mediatype.JSON})
     _judge(answer, f"{method} {endpoint.path}", evidence, want_4xx=False)

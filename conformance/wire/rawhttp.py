@@ -16,6 +16,7 @@ import socket
 import time
 from dataclasses import dataclass
 
+from . import mediatype
 from .curl import curl_command
 
 ERROR_KINDS = frozenset(
@@ -46,8 +47,9 @@ class RawRequest:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (self.body or b"")
 
     def curl(self) -> str:
-        accept = " ".join(v for n, v in self.headers if n.lower() == "accept").lower()
-        return curl_command(self.method, self.target, self.headers, self.body, stream="text/event-stream" in accept)
+        accept = ", ".join(v for n, v in self.headers if n.lower() == "accept")
+        return curl_command(self.method, self.target, self.headers, self.body,
+                            stream=mediatype.asks_for_event_stream(accept))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from conformance.candidate import changes, signals
 from conformance.candidate.container import Candidate
 from conformance.candidate.engine import inspect_image
-from conformance.lifecycle import variants, writes
+from conformance.lifecycle import variants
 
 
 def evidence(run, rid: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.contract import catalogue as requirements
 from conformance.image.config import from_attrs
-from conformance.report import document, markdown, repro, terminal
+from conformance.report import document, markdown, terminal
 from conformance.report.results import NOT_IMPLEMENTED, CheckResult, aggregate, verdict
 
 IMAGE = from_attrs("agent:v1", {"Id": "sha256:abc", "Os": "linux", "Architecture": "amd64", "Config": {}})
