@@ -210,7 +210,9 @@ class RunHooks:
         except InfrastructureError as exc:
             self.state.run_error = str(exc)
             self._finish(interrupted=False)
-            pytest.exit(f"agent-conformance: {exc}", returncode=2)
+            # A usage error, not `pytest.exit`: pytest prints it once, as one line ("ERROR: …"),
+            # where an exit is printed twice, the second time wrapped in pytest's internals.
+            raise pytest.UsageError(f"agent-conformance: {exc}") from None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Runs where results arrive: the controller under xdist, the only process otherwise."""

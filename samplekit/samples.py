@@ -122,14 +122,16 @@ def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=prin
 
 
 def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
-    client = connect()
-    base = base_images.ensure_base(client, root, WHEELHOUSE)
-    uv_image = base_images.ensure_uv_image(client, WHEELHOUSE)
     # Broken samples are built FROM the conformant ones (top-level folders): those go first.
     chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: ("/" in s.name, s.name))
     missing = set(names or []) - {s.name for s in chosen}
     if missing:
         raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m samplekit list`")
+    client = connect()
+    base = base_images.ensure_base(client, root, WHEELHOUSE)
+    # The uv stand-in only for the samples that copy it (the docs' example and its kin).
+    uses_uv = any("UV_IMAGE" in (s.path / "Dockerfile").read_text() for s in chosen)
+    uv_image = base_images.ensure_uv_image(client, WHEELHOUSE) if uses_uv else base_images.UV_IMAGE
     for sample in chosen:
         build(client, sample, base, uv_image)
         log(f"built {sample.tag}")

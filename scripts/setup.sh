@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the suite and its tests need, idempotent: a virtualenv with the package, a Docker
 # daemon that answers, and the sample agents built offline (local base image + wheelhouse).
+# Usage: setup.sh [SAMPLE …]   (default: every sample; e.g. `setup.sh reference`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +38,6 @@ if ! docker image inspect agent-conformance/debian-python:bookworm >/dev/null 2>
   command -v debootstrap >/dev/null || apt_install debootstrap
 fi
 
-say "building the sample agents (cached after the first time)"
-.venv/bin/python -m samplekit build
+# The samples named (certify-reference.sh: the reference alone, for a fast first verdict), else all.
+say "building the sample agents${1:+: $*} (cached after the first time)"
+.venv/bin/python -m samplekit build "$@"
