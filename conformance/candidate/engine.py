@@ -56,11 +56,32 @@ def connect(timeout_s: float = CALL_TIMEOUT_S, version: str | None = None) -> do
         client = guard(docker.from_env(timeout=timeout_s, version=version))
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise InfrastructureError(
-            f"cannot reach the Docker daemon at {where()} ({first_line(exc)}): start it (`sudo dockerd &` "
-            "or `systemctl start docker`) or set DOCKER_HOST"
-        ) from None
+        cause, advice = unreachable(str(exc))
+        raise InfrastructureError(f"cannot reach the Docker daemon at {where()} ({cause}): {advice}") from None
     return client
+
+
+_START = "start it (`sudo dockerd &` or `systemctl start docker`) or set DOCKER_HOST"
+# What the client's error says → (the cause in a few words, what to do). The client's own wording
+# nests a requests error in a urllib3 one: shown whole it is a paragraph of internals.
+_UNREACHABLE = (
+    ("No such file or directory", "no socket there", _START),
+    ("Connection refused", "connection refused", _START),
+    ("Permission denied", "permission denied",
+     "run as a user allowed to use the Docker socket (the docker group) or as root, or set DOCKER_HOST"),
+    ("paramiko", "an ssh:// DOCKER_HOST needs the paramiko package",
+     "pip install paramiko, or set DOCKER_HOST to a unix:// or tcp:// address"),
+    ("timed out", "no answer", _START),
+    ("Name or service not known", "unknown host name", "correct the host in DOCKER_HOST"),
+)
+
+
+def unreachable(error: str) -> tuple[str, str]:
+    """(cause, what to do) for an error met connecting to the daemon."""
+    for said, cause, advice in _UNREACHABLE:
+        if said.lower() in error.lower():
+            return cause, advice
+    return (error.strip().splitlines() or ["no answer"])[0][:300], _START
 
 
 def for_slow_calls(client: docker.DockerClient) -> docker.DockerClient:
