@@ -1,4 +1,4 @@
-"""A candidate runs confined (conformance.sandbox), on real containers: what Docker was told, what
+"""A candidate runs confined (conformance.candidate.sandbox), on real containers: what Docker was told, what
 the process inside sees, and --no-egress cutting it off from other networks while the suite still
 reaches it."""
 

@@ -1,4 +1,4 @@
-"""conformance.rawhttp against real local servers: a stdlib HTTP server, and raw sockets misbehaving."""
+"""conformance.wire.rawhttp against real local servers: a stdlib HTTP server, and raw sockets misbehaving."""
 
 from __future__ import annotations
 

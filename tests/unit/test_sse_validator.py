@@ -1,4 +1,4 @@
-"""Rule-by-rule tests of conformance.sse (WHATWG "Parsing an event stream").
+"""Rule-by-rule tests of conformance.wire.sse (WHATWG "Parsing an event stream").
 
 The `WPT` streams mirror web-platform-tests/wpt eventsource/format-*: their server
 (resources/message.py) sends `message` + `newline` (default "\\n\\n") + "\\n", so each stream
