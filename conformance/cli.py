@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         "the platform's runtime contract, requirement by requirement.",
         epilog="Arguments after `--` go to pytest (e.g. `-- -n 2 -k READY`). "
         "Exit status: 0 verdict pass, 1 verdict fail, 2 usage or infrastructure error. "
+        "`agent-conformance init IMAGE` drafts an agent.toml from the image's OpenAPI document; "
         "`agent-conformance matrix [NAME …]` builds the bundled sample agents and checks each gets its "
         "expected verdict (see `agent-conformance matrix --help`).",
     )
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         argv, extra = argv[:split], argv[split + 1 :]
     if argv[:1] == ["matrix"]:  # a subcommand; an image named "matrix" is still `matrix:latest`
         return _matrix(argv[1:], extra)
+    if argv[:1] == ["init"]:  # likewise: an image named "init" is `init:latest`
+        return _init(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_requirements:
@@ -73,6 +76,32 @@ def main(argv: list[str] | None = None) -> int:
     # A bad agent config is refused by the plugin before any container starts (exit 2, report written).
     code = pytest.main(pytest_args(args, extra))
     return {pytest.ExitCode.OK: EXIT_PASS, pytest.ExitCode.TESTS_FAILED: EXIT_FAIL}.get(code, EXIT_ERROR)
+
+
+def _init(argv: list[str]) -> int:
+    """`agent-conformance init IMAGE`: an agent.toml drafted from what the image serves."""
+    parser = argparse.ArgumentParser(
+        prog="agent-conformance init",
+        description="Start the image once and write an agent.toml to edit: the endpoints of its OpenAPI document "
+                    "(/openapi.json) with example bodies from their schemas, else the platform's default POST /chat.",
+        epilog="Exit status: 0 written, 2 usage or infrastructure error.")
+    parser.add_argument("image", help="local image reference (never pulled)")
+    parser.add_argument("-o", "--output", default="agent.toml", metavar="FILE", help="where to write (default agent.toml)")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    args = parser.parse_args(argv)
+    from .draft_config import draft  # Docker and httpx: only for this subcommand
+    from .errors import InfrastructureError
+
+    try:
+        lines = draft(args.image, Path(args.output), force=args.force)
+    except InfrastructureError as exc:
+        print(f"agent-conformance init: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("agent-conformance init: interrupted (its container was removed)", file=sys.stderr)
+        return EXIT_ERROR
+    print("\n".join(lines))
+    return EXIT_PASS
 
 
 def _matrix(argv: list[str], extra: list[str]) -> int:
