@@ -14,6 +14,7 @@ import pytest
 
 from . import __version__, options
 from .contract.catalogue import CATALOGUE
+from .errors import InfrastructureError
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
 # does, and pytest then warns that it cannot rewrite their assertions.
@@ -90,7 +91,6 @@ def _init(argv: list[str]) -> int:
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     args = parser.parse_args(argv)
     from .draft_config import draft  # Docker and httpx: only for this subcommand
-    from .errors import InfrastructureError
 
     try:
         lines = draft(args.image, Path(args.output), force=args.force)

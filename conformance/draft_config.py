@@ -24,6 +24,8 @@ from .wire import bounded, exchange, mediatype
 def check_output(path: Path, force: bool) -> None:
     """Refuse, before any container starts, a file that exists (unless `force`) or a folder that
     is missing or not writable."""
+    if path.is_dir():
+        raise InfrastructureError(f"{path} is a folder: give a file name, e.g. --output {path / 'agent.toml'}")
     if path.exists() and not force:
         raise InfrastructureError(f"{path} exists: give another --output, or --force to replace it")
     folder = path.parent if str(path.parent) else Path(".")
@@ -81,6 +83,7 @@ def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | 
         document, notes = None, [f"the image could not be started: {exc}"]
     finally:
         candidate.remove()
+        # And by label: a Ctrl-C while Docker creates the container leaves one the candidate never saw.
         labels.remove_labelled(for_slow_calls(client), {labels.LABEL_RUN: run_id})
     if document is None:
         config, more = AgentConfig(), ["the platform's default endpoint is declared"]
@@ -91,5 +94,8 @@ def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | 
     header = [f"agent.toml for {image_ref}, drafted by `agent-conformance init` from {source}.",
               "Check each endpoint and its example body (the request the suite sends), then run:",
               f"  agent-conformance {image_ref} --agent-config {output.name}"]
-    output.write_text(openapi.render(config, header, notes), encoding="utf-8")
+    try:
+        output.write_text(openapi.render(config, header, notes), encoding="utf-8")
+    except OSError as exc:
+        raise InfrastructureError(f"cannot write {output}: {exc.strerror or exc}") from None
     return [f"wrote {output}: {', '.join(e.label for e in config.endpoints)}", *(f"note: {n}" for n in notes)]

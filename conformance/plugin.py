@@ -34,7 +34,6 @@ _PROPERTY = "conformance"
 _DAEMON_DOWN = "conformance-daemon-down"  # report property: the Docker daemon stopped answering
 # A certification is reproducible: without --fuzz-seed, the fuzzer gets this one (and says so).
 CERTIFY_FUZZ_SEED = 0
-_BUNDLE = pytest.StashKey[Path]()  # --certify DIR, once prepared (a run refused before that writes none)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,8 +74,6 @@ def pytest_configure(config: pytest.Config) -> None:
         message = f"vulnerability report refused: {exc}"
         _write_reports(config, image_ref, None, aggregate([], set(), run_error=message), 0.0)
         raise pytest.UsageError(message) from None
-    if config.getoption("certify"):
-        _prepare_bundle(config, image_ref)
     _keep_hypothesis_out_of_the_working_directory()
     workerinput = getattr(config, "workerinput", {})
     state = RunState(
@@ -93,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not any(_in_suite(Path(str(a).split("::")[0])) for a in config.args if Path(str(a).split("::")[0]).exists()):
         config.args[:] = [str(SUITE_DIR)]
     if config.getoption("certify"):
-        _configure_bundle(config, state)
+        _configure_bundle(config, state)  # a run refused before this point writes no bundle
     config.pluginmanager.register(RunHooks(config, state), "agent-conformance-run")
     if _is_controller(config):
         # CI cancels with SIGTERM: unwind like Ctrl-C so containers are removed and the report written.
@@ -301,36 +298,33 @@ def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | Non
     beside = config.getoption("report_json") or config.getoption("report_md")
     if beside:
         repro.write_reproductions(Path(beside).with_suffix(".repro.sh"), report)
-    if _BUNDLE in config.stash and _is_controller(config):
-        _write_bundle(config, report, image)
+    state = config.stash.get(STATE, None)
+    if state is not None and state.bundle is not None and _is_controller(config):
+        _write_bundle(config, state, report, image)
     return report
 
 
 # -- the certification bundle (--certify DIR) ---------------------------------------------------
 
 
-def _prepare_bundle(config: pytest.Config, image_ref: str) -> None:
-    """The controller empties DIR first (refusing a directory that holds anything else); the fuzzer
-    gets the fixed seed in every process (workers parse the same arguments)."""
+def _configure_bundle(config: pytest.Config, state: RunState) -> None:
+    """The controller empties DIR first (refusing a directory that holds anything else); every
+    process keeps its candidates' logs in DIR/logs; the fuzzer gets the fixed seed in every process
+    (workers parse the same arguments)."""
+    directory = Path(config.getoption("certify"))
     if _is_controller(config):
         try:
-            bundle.prepare(Path(config.getoption("certify")))
+            bundle.prepare(directory)
         except BundleError as exc:
-            _write_reports(config, image_ref, None, aggregate([], set(), run_error=str(exc)), 0.0)
+            _write_reports(config, state.image_ref, None, aggregate([], set(), run_error=str(exc)), 0.0)
             raise pytest.UsageError(str(exc)) from None
-    config.stash[_BUNDLE] = Path(config.getoption("certify"))
+    state.bundle = directory
+    state.before_remove = LogKeeper(directory / bundle.LOGS, getattr(config, "workerinput", {}).get("workerid"))
     if config.getoption("fuzz_seed", None) is None and hasattr(config.option, "fuzz_seed"):
         config.option.fuzz_seed = CERTIFY_FUZZ_SEED
 
 
-def _configure_bundle(config: pytest.Config, state: RunState) -> None:
-    """Every process keeps its candidates' logs in DIR/logs."""
-    state.bundle = config.stash[_BUNDLE]
-    state.before_remove = LogKeeper(state.bundle / bundle.LOGS, getattr(config, "workerinput", {}).get("workerid"))
-
-
-def _write_bundle(config: pytest.Config, report: dict, image: ImageInfo | None) -> None:
-    state = config.stash.get(STATE, None)
+def _write_bundle(config: pytest.Config, state: RunState, report: dict, image: ImageInfo | None) -> None:
     options = {
         "vuln_report": config.getoption("vuln_report"),
         "fuzz_examples": config.getoption("fuzz_examples", None),
@@ -339,8 +333,7 @@ def _write_bundle(config: pytest.Config, report: dict, image: ImageInfo | None) 
         "selection": {"keyword": config.getoption("keyword") or None, "markexpr": config.getoption("markexpr") or None},
     }
     bundle.write(
-        config.stash[_BUNDLE], report=report, checks=state.checks if state else [], image=image,
-        agent_config=state.config.as_dict() if state else None, options=options,
-        timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        vuln_report=state.vuln_report_raw if state else None,
+        state.bundle, report=report, checks=state.checks, image=image, agent_config=state.config.as_dict(),
+        options=options, timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        vuln_report=state.vuln_report_raw,
     )

@@ -98,7 +98,8 @@ def test_bad_output_paths_are_refused_in_one_line_before_any_container(built_sam
     existing = tmp_path / "agent.toml"
     existing.write_text("mine")
     for args, said in ((["-o", str(existing)], "exists: give another --output, or --force"),
-                       (["-o", str(tmp_path / "missing" / "a.toml")], "no such folder")):
+                       (["-o", str(tmp_path / "missing" / "a.toml")], "no such folder"),
+                       (["-o", str(tmp_path), "--force"], "is a folder: give a file name")):
         done, left = init(built_samples["reference"].tag, *args, client=docker_client)
         assert done.returncode == 2 and said in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert not left
