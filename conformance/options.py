@@ -45,6 +45,8 @@ OPTIONS = (
            action="append"),
     Option("--report-json", "write the certification report as JSON", "FILE"),
     Option("--report-md", "write the certification report as Markdown", "FILE"),
+    Option("--report-html", "write the report as one self-contained HTML page with plots of the run's "
+           "measurements", "FILE"),
     Option("--vuln-report", "Trivy or Grype JSON report of the image, for NO-CRITICAL-VULNS (default: run trivy "
            "or grype if on PATH, else skip)", "FILE"),
     Option("--scan-timeout", f"time allowed to a scanner found on PATH (default {DEFAULT_SCAN_TIMEOUT_S:g})",

@@ -6,6 +6,7 @@ Without `--image` the suite's checks are not collected and pytest runs the proje
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from . import options, suite
+from . import measurements, options, suite
 from .candidate import labels, sandbox
 from .candidate.engine import connect, daemon_down, for_slow_calls, inspect_image
 from .candidate.logs import LogKeeper
@@ -25,13 +26,16 @@ from .contract.catalogue import BY_ID, Phase
 from .errors import BundleError, ConfigError, InfrastructureError, NotChecked, RequirementFailed, VulnReportError
 from .image import vulns
 from .image.config import ImageInfo
-from .report import bundle, document, markdown, repro, terminal
+from .progress import Progress, terminal_allowed
+from .report import bundle, document, html, markdown, repro, terminal
 from .report.results import CheckResult, Status, aggregate
 from .run_state import EVIDENCE, MARKER, STATE, RunState
 
 SUITE_DIR = Path(suite.__file__).parent
 _PROPERTY = "conformance"
 _DAEMON_DOWN = "conformance-daemon-down"  # report property: the Docker daemon stopped answering
+_MEASURED = "conformance-measured"  # report property: measurements drained from the process that ran it
+_REPORT_OPTIONS = ("report_json", "report_md", "report_html")
 # A certification is reproducible: without --fuzz-seed, the fuzzer gets this one (and says so).
 CERTIFY_FUZZ_SEED = 0
 
@@ -59,7 +63,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "(it runs in that requirement's phase, or in `phase`)")
     image_ref = config.getoption("image")
     if not image_ref:
+        given = [f"--{name.replace('_', '-')}" for name in _REPORT_OPTIONS if config.getoption(name, None)]
+        if given:
+            raise pytest.UsageError(f"{given[0]} needs --image: there is no conformance run to report")
         return
+    unwritable = _unwritable_report_path(config)
+    if unwritable:
+        raise pytest.UsageError(unwritable)  # before any container starts, not after the run
     try:
         agent_config = resolve_config(config.getoption("agent_config"), config.getoption("endpoint"),
                                       config.getoption("json"))
@@ -100,6 +110,28 @@ def pytest_configure(config: pytest.Config) -> None:
         # SIGINT to the run means to stop it.
         if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _unwritable_report_path(config: pytest.Config) -> str | None:
+    """Why a report file cannot be written where asked (one line), or None: tried now, before any
+    container starts, rather than found out after the run. A missing folder is made."""
+    for name in _REPORT_OPTIONS:
+        value = config.getoption(name, None)
+        if not value:
+            continue
+        flag, path = f"--{name.replace('_', '-')}", Path(value)
+        if path.is_dir():
+            return f"{flag} {value}: is a folder; give a file name"
+        existed = path.exists()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            return f"{flag} {value}: cannot be written ({exc.strerror or exc}); give a path in a folder you can write to"
+        if not existed:
+            path.unlink()
+    return None
 
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:
@@ -168,6 +200,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     mark = item.get_closest_marker(MARKER)
     if mark is None or STATE not in item.config.stash or not _in_suite(Path(str(item.path))):
         return
+    drained = item.config.stash[STATE].measurements.drain()
+    if drained:  # whatever this process measured since its last report, shipped with this one
+        report.user_properties.append((_MEASURED, json.dumps(drained)))
     if call.when != "call" and report.passed:
         return
     status, lines = classify(call.excinfo, call.when)
@@ -197,6 +232,7 @@ class RunHooks:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if not _is_controller(self.config):
             return
+        self.state.progress = _terminal_progress(self.config)
         try:
             client = connect()
             labels.reap_orphans(for_slow_calls(client))
@@ -214,6 +250,8 @@ class RunHooks:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Runs where results arrive: the controller under xdist, the only process otherwise."""
         for name, value in report.user_properties:
+            if name == _MEASURED:
+                self.state.measured += json.loads(value)
             if name == _DAEMON_DOWN and not self.state.run_error:
                 self.state.run_error, self.state.daemon_lost = value, True
             if name == _PROPERTY:
@@ -282,23 +320,43 @@ class RunHooks:
         for i, line in enumerate(terminal.render_terminal(report)):
             color = {"pass": "green", "fail": "red"}[report["verdict"]] if i == 0 else None
             terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
-        for option in ("report_json", "report_md"):
+        for option in _REPORT_OPTIONS:
             if self.config.getoption(option):
                 terminalreporter.write_line(f"report written: {self.config.getoption(option)}")
         if self.state.bundle is not None:
             terminalreporter.write_line(f"certification bundle written: {self.state.bundle}")
 
 
+def _terminal_progress(config: pytest.Config) -> Progress:
+    """The progress line, when a person watches the terminal; written with pytest's capture
+    suspended (a check's output is captured while it runs)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or not terminal_allowed(bool(reporter.isatty), config.get_verbosity(), dict(os.environ),
+                                                worker=not _is_controller(config)):
+        return Progress()
+    writer = config.get_terminal_writer()
+
+    def write(text: str) -> None:
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            writer.write(text, flush=True)
+
+    return Progress(write, width=writer.fullwidth)
+
+
 def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | None, results, duration_s: float) -> dict:
-    report = document.build(image_ref, image, results, duration_s)
+    state = config.stash.get(STATE, None)
+    measured = measurements.merge(state.measured) if state is not None else None
+    report = document.build(image_ref, image, results, duration_s, measured)
     if config.getoption("report_json"):
         document.write_json(config.getoption("report_json"), report)
     if config.getoption("report_md"):
         markdown.write_markdown(config.getoption("report_md"), report)
+    if config.getoption("report_html"):
+        html.write_html(config.getoption("report_html"), report)
     beside = config.getoption("report_json") or config.getoption("report_md")
     if beside:
         repro.write_reproductions(Path(beside).with_suffix(".repro.sh"), report)
-    state = config.stash.get(STATE, None)
     if state is not None and state.bundle is not None and _is_controller(config):
         _write_bundle(config, state, report, image)
     return report

@@ -14,6 +14,8 @@ import pytest
 from .contract.agent_config import AgentConfig
 from .image.config import ImageInfo
 from .image.vulns import ScanReport
+from .measurements import Measurements
+from .progress import Progress
 from .report.results import CheckResult
 
 
@@ -37,6 +39,9 @@ class RunState:
     daemon_lost: bool = False  # run_error is the Docker daemon stopping mid-run
     bundle: Path | None = None  # --certify DIR
     before_remove: Callable | None = None  # called with each candidate before its removal (keeps its log)
+    measurements: Measurements = field(default_factory=Measurements)  # this process's, not yet shipped
+    measured: list = field(default_factory=list)  # the controller's: drained from every process
+    progress: Progress = field(default_factory=Progress)  # the terminal's progress line (off unless the plugin sets it)
 
 
 STATE = pytest.StashKey[RunState]()  # on the config

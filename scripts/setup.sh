@@ -38,6 +38,11 @@ if ! docker image inspect agent-conformance/debian-python:bookworm >/dev/null 2>
   command -v debootstrap >/dev/null || apt_install debootstrap
 fi
 
+# The project's tests load the HTML report in a real browser; a first verdict needs none.
+if [ $# -eq 0 ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  apt_install chromium
+fi
+
 # The samples named (certify-reference.sh: the reference alone, for a fast first verdict), else all.
 say "building the sample agents${1:+: $*} (cached after the first time)"
 .venv/bin/python -m samplekit build "$@"

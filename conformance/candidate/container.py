@@ -81,6 +81,7 @@ class Candidate:
         self.started_at = 0.0
         self.startup: readiness.Startup | None = None
         self._volumes: list[str] = []
+        self._removed = False
         self.check = check  # the check or trial it serves, naming its kept log; "" for the shared one
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -145,7 +146,8 @@ class Candidate:
     def remove(self) -> None:
         """Remove the container and its masking volumes; never raises."""
         if self.container is not None:
-            if self.before_remove is not None:
+            if self.before_remove is not None and not self._removed:
+                self._removed = True  # remove() may be called again (a session's sweep): keep once
                 try:
                     self.before_remove(self)
                 except Exception:  # noqa: BLE001 - keeping logs must never keep a container alive
@@ -210,9 +212,9 @@ class Candidate:
 
     # -- readiness -------------------------------------------------------------------------------
     def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
-                   on_ready=None) -> readiness.Startup:
+                   on_ready=None, progress=None) -> readiness.Startup:
         """See `readiness.wait_ready`; the result is also kept as `self.startup`."""
-        return readiness.wait_ready(self, budget_s, hard_cap_s, poll_s, on_ready)
+        return readiness.wait_ready(self, budget_s, hard_cap_s, poll_s, on_ready, progress)
 
     def require_serving(self) -> None:
         """Raise NotChecked (→ the check is `error`) unless HTTP answers on 8080."""

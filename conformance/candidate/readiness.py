@@ -40,6 +40,7 @@ class Startup:
     elapsed_s: float
     budget_s: float
     ready_s: float | None = None
+    first_answer_s: float | None = None  # when HTTP on 8080 first answered anything (the report's timeline)
     ready_answer: exchange.Exchange | None = None
     last_answer: exchange.Exchange | None = None
     listeners: list[sockets.Listener] | None = None
@@ -100,19 +101,21 @@ def startup_cap_s(budget_s: float) -> float:
 
 
 def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
-               on_ready=None) -> Startup:
+               on_ready=None, progress=None) -> Startup:
     """Poll `GET /ready` on a started `Candidate` until 200, watching the container and its sockets;
     past the budget keep waiting up to `hard_cap_s` (2× budget, at least +30 s) so a slow agent
-    still gets every other check. `on_ready(http)` runs the moment /ready first says 200."""
+    still gets every other check. `on_ready(http)` runs the moment /ready first says 200;
+    `progress(text)`, if given, is told how the wait goes."""
     hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
     deadline = candidate.started_at + hard_cap_s
     last: exchange.Exchange | None = None
     listeners: list[sockets.Listener] | None = None
     next_socket_look = 0.0
     http: httpx.Client | None = None
+    first_answer_s: float | None = None
 
     def ended(state: StartupState, **details) -> Startup:
-        return _ended(candidate, state, last, listeners, budget_s, **details)
+        return _ended(candidate, state, last, listeners, budget_s, first_answer_s=first_answer_s, **details)
 
     try:
         while True:
@@ -124,7 +127,11 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
             if http is None:
                 http = candidate.client_http()
             remaining = deadline - now
+            if progress is not None:
+                progress(_waiting(now - candidate.started_at, budget_s, last))
             last = exchange.request(http, "GET", READY_PATH, timeout_s=max(0.2, min(1.0, remaining)))
+            if last.status is not None and first_answer_s is None:
+                first_answer_s = time.monotonic() - candidate.started_at
             if last.status == 200:
                 # Called before anything else: what traffic meets the moment /ready says 200.
                 ready_s = time.monotonic() - candidate.started_at
@@ -145,6 +152,12 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
     finally:
         if http is not None:
             http.close()
+
+
+def _waiting(elapsed_s: float, budget_s: float, last: exchange.Exchange | None) -> str:
+    answer = f"; last: {last.summary()}" if last is not None else ""
+    past = " (past the budget: still waiting, so the other checks can run)" if elapsed_s > budget_s else ""
+    return f"waiting for {READY_PATH}: {elapsed_s:.0f} s of the {budget_s:g} s start-up budget{past}{answer}"
 
 
 def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tuple[StartupState, int | None] | None:

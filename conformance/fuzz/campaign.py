@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -52,6 +54,7 @@ class Campaign:
     elapsed_s: float = 0.0
     seed: int | None = None
     stopped: str = ""  # why sending stopped early, if it did
+    tally: Counter = field(default_factory=Counter)  # (route, status or "no answer") → requests sent
 
     def for_requirement(self, requirement: str) -> list[Finding]:
         return [f for f in self.findings.values() if f.requirement == requirement]
@@ -115,8 +118,10 @@ class _Sender:
     """Sends generated requests to the candidate, memoised by their bytes, within the time cap, and
     judges each answer (and /health after it)."""
 
-    def __init__(self, candidate, config: AgentConfig, cap_s: float):
+    def __init__(self, candidate, config: AgentConfig, cap_s: float, progress: Callable[[str], None] | None = None):
         self.candidate = candidate
+        self.progress = progress
+        self.declared = {e.path.split("?")[0] for e in config.endpoints}
         self.config = config
         self.host, self.port = candidate.address()
         self.timeout = config.budgets.request_s
@@ -162,10 +167,18 @@ class _Sender:
 
     def _send(self, request: rawhttp.RawRequest):
         self.campaign.sent += 1
+        route = self._route(request)
         try:
             response = self._raw(request)
         except rawhttp.RawHTTPError as exc:
+            self.campaign.tally[(route, "no answer")] += 1
             return self._no_answer(exc)
+        finally:
+            if self.progress is not None:
+                self.progress(f"fuzzing: {self.campaign.sent} requests sent, {len(self.campaign.findings)} "
+                              f"failure cause(s) found, {time.monotonic() - self.started:.0f} s of "
+                              f"{self.cap - self.started:.0f} s")
+        self.campaign.tally[(route, response.status)] += 1
         verdict = broken_property(request, response)
         if verdict and verdict[0] not in self.baseline:
             return (*verdict, _response_lines(response))
@@ -174,6 +187,12 @@ class _Sender:
         if 300 <= response.status < 500 and self.campaign.sent % HEALTH_AFTER_EVERY:
             return None
         return self._probe_after(_response_lines(response))
+
+    def _route(self, request: rawhttp.RawRequest) -> str:
+        """The method and the declared path it went to, generated ones grouped (the plots count by it)."""
+        path = request.target.split("?")[0]
+        method = request.method if request.method in _METHODS else "(other method)"
+        return f"{method} {path if path in self.declared else '(other path)'}"
 
     def _no_answer(self, exc: rawhttp.RawHTTPError):
         state = self.candidate.state()
@@ -217,6 +236,7 @@ class _Sender:
 
 
 _TIMED_OUT = "no answer: timeout"
+_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 
 
 def _no_answer_key(exc: rawhttp.RawHTTPError) -> str:
@@ -224,14 +244,14 @@ def _no_answer_key(exc: rawhttp.RawHTTPError) -> str:
 
 
 def run_campaign(candidate, config: AgentConfig, *, max_examples: int, seed: int | None, cap_s: float,
-                 derandomize: bool = False) -> Campaign:
+                 derandomize: bool = False, progress: Callable[[str], None] | None = None) -> Campaign:
     """Fuzz the candidate; returns the findings (one minimal request per distinct cause).
 
     Hypothesis stops generating once it has a failure to shrink, so the campaign runs in rounds:
     each round treats the causes already found as passing and spends what is left of the budget
     looking for others."""
-    sender = _Sender(candidate, config, cap_s)
-    findings: dict[str, Finding] = {}
+    sender = _Sender(candidate, config, cap_s, progress)
+    findings: dict[str, Finding] = sender.campaign.findings  # filled as found (progress counts them)
     strategy = st.one_of([strategies.requests_for(e.method, e.path, e.json if isinstance(e.json, dict) else None)
                           for e in config.endpoints])
     round_seed = seed

@@ -23,6 +23,7 @@ from ..candidate.readiness import Startup, StartupState
 from ..contract.agent_config import AgentConfig
 from ..contract.catalogue import startup_owner, trials_for
 from ..errors import NotChecked, see
+from ..progress import Progress
 from ..wire import modes
 from . import diagnosis, scenarios
 from .variants import DESCRIPTIONS, LOG_LINES, VARIANTS, Trial, conduct
@@ -43,8 +44,9 @@ class SessionTrials:
     `selected`: the requirement IDs this session checks; what they need is started, nothing more."""
 
     def __init__(self, factory: CandidateFactory, config: AgentConfig, selected: set[str],
-                 prefetch: bool | None = None):
+                 prefetch: bool | None = None, progress=None):
         self.factory, self.config = factory, config
+        self.progress: Progress | None = progress  # told what the checks wait for (the terminal's line)
         self.selected = selected
         self.needed = trials_for(selected)
         # Under xdist a worker may run none of the lifecycle checks: it starts their trials only when
@@ -170,13 +172,27 @@ class SessionTrials:
 
     def trial(self, name: str) -> Trial:
         """A variant's trial (started now if nobody asked for it yet), once finished."""
-        return self._ensure(name).result(RESULT_WAIT_S)
+        return self._result(name)
 
     def restart(self) -> scenarios.RestartTrial:
-        return self._ensure("restart").result(RESULT_WAIT_S)
+        return self._result("restart")
 
     def sigterm(self) -> scenarios.SigtermTrial:
-        return self._ensure("sigterm").result(RESULT_WAIT_S)
+        return self._result("sigterm")
+
+    def _result(self, key: str):
+        future = self._ensure(key)
+        if self.progress is None or future.done():
+            return future.result(RESULT_WAIT_S)
+        started, deadline = time.monotonic(), time.monotonic() + RESULT_WAIT_S
+        while not future.done() and time.monotonic() < deadline:
+            with self._lock:
+                running = sorted(k for k, f in self._futures.items() if not f.done())
+            self.progress(f"lifecycle: waiting for the {key} trial ({time.monotonic() - started:.0f} s); "
+                          f"running: {', '.join(running)}")
+            wait_all([future], timeout=0.25)
+        self.progress.done()
+        return future.result(max(0.0, deadline - time.monotonic()))
 
     def _ensure(self, key: str, keep: bool = False) -> Future:
         with self._lock:

@@ -1,6 +1,7 @@
 """The certification bundle (`--certify DIR`): what a reviewer needs to accept a verdict.
 
     report.json, report.md    the report (as --report-json / --report-md)
+    report.html               the report with plots of what the run measured (as --report-html)
     junit.xml                 one test case per check, with its requirement ID and level
     certification.json        suite version, image ID and repo digests, agent config, options
     repro.sh                  every failing generated request as a runnable curl
@@ -24,14 +25,14 @@ from typing import Any
 
 from ..errors import BundleError
 from ..image.config import ImageInfo
-from . import document, junit, markdown, repro
+from . import document, html, junit, markdown, repro
 from .results import CheckResult
 
 LOGS = "logs"
 SUMS = "SHA256SUMS"
 INFO = "certification.json"
 VULN_REPORT = "vulnerability-report.json"
-FILES = ("report.json", "report.md", "junit.xml", INFO, "repro.sh", VULN_REPORT, SUMS)
+FILES = ("report.json", "report.md", "report.html", "junit.xml", INFO, "repro.sh", VULN_REPORT, SUMS)
 
 
 # -- the directory ----------------------------------------------------------------------------
@@ -87,6 +88,7 @@ def write(directory: Path, *, report: dict[str, Any], checks: list[CheckResult],
     directory.mkdir(parents=True, exist_ok=True)
     document.write_json(directory / "report.json", report)
     markdown.write_markdown(directory / "report.md", report)
+    html.write_html(directory / "report.html", report)
     repro.write_reproductions(directory / "repro.sh", report)
     (directory / "junit.xml").write_text(junit.render(report, checks, timestamp), encoding="utf-8")
     info = certification_info(report, image, agent_config, options, timestamp)

@@ -13,7 +13,10 @@ from ..image.config import ImageInfo
 from .results import RequirementResult, verdict
 
 
-def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float) -> dict[str, Any]:
+def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float,
+          measurements: dict[str, list] | None = None) -> dict[str, Any]:
+    """`measurements`: what the run measured (`conformance.measurements.merge`), for the plots of
+    the HTML report; an empty section when the run measured nothing."""
     return {
         "suite": {"name": SUITE_NAME, "version": __version__},
         "image": {
@@ -34,6 +37,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
             }
             for r in results
         ],
+        "measurements": measurements or {},
     }
 
 

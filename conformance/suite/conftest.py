@@ -60,19 +60,35 @@ def image_info(run_state, docker_client):
 def candidates(run_state, docker_client, image_info, budgets) -> CandidateFactory:
     """Makes this run's candidates: labelled, confined, within the budgets, their logs kept."""
     return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, budgets,
-                            run_state.internal_network, run_state.before_remove)
+                            run_state.internal_network, _measure_then(run_state.before_remove, run_state))
+
+
+def _measure_then(keep_log, run_state):
+    """Before a candidate is removed: its start-up figures for the report, then its log kept."""
+
+    def before_remove(candidate) -> None:
+        startup = candidate.startup
+        if startup is not None:
+            role = candidate.constraints.role
+            run_state.measurements.startup(candidate.check or role, role, str(startup.state), startup.elapsed_s,
+                                           startup.budget_s, startup.first_answer_s, startup.ready_s)
+        if keep_log is not None:
+            keep_log(candidate)
+
+    return before_remove
 
 
 @pytest.fixture(scope="session")
-def session_trials(request, candidates, agent_config):
+def session_trials(request, candidates, agent_config, run_state):
     """The trials around the shared candidate: its first answers, the diagnosis when a platform
     constraint breaks it, and the lifecycle checks' own candidates (conformance.lifecycle.session)."""
-    with SessionTrials(candidates, agent_config, _requirement_ids(request.session.items)) as trials:
+    with SessionTrials(candidates, agent_config, _requirement_ids(request.session.items),
+                       progress=run_state.progress) as trials:
         yield trials
 
 
 @pytest.fixture(scope="session")
-def candidate(candidates, budgets, agent_config, session_trials):
+def candidate(candidates, budgets, agent_config, session_trials, run_state):
     """The shared candidate, started as the platform starts it and waited on until ready (or
     until its failure is certain: `candidate.startup` says how the wait ended). When the read-only
     root or the reserved variables break it, a stand-in with that constraint relaxed serves in its
@@ -80,7 +96,9 @@ def candidate(candidates, budgets, agent_config, session_trials):
     shared = candidates.make(PLATFORM_CONSTRAINTS)
     try:
         shared.start()
-        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.call_all(http, agent_config))
+        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.call_all(http, agent_config),
+                          progress=run_state.progress)
+        run_state.progress.done()
         chosen = session_trials.adopt(shared)
         startup = chosen.startup
         if modes.unserved(startup.first_calls):
@@ -134,14 +152,17 @@ def _stand_in_noted(request):
 
 
 @pytest.fixture(scope="session")
-def sse_captures(http):
-    """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks."""
+def sse_captures(http, run_state):
+    """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks; its
+    arrivals go to the report's plots."""
     cache: dict = {}
 
     def get(endpoint, accept: str = modes.SSE_MODE) -> streaming.StreamCapture:
         key = (endpoint.label, accept)
         if key not in cache:
-            cache[key] = streaming.capture(http, endpoint, accept)
+            cache[key] = got = streaming.capture(http, endpoint, accept)
+            run_state.measurements.stream(endpoint.label, accept, got.answer.status, got.ended, got.chunk_sample,
+                                          got.event_arrivals)
         return cache[key]
 
     return get

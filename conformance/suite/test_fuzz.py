@@ -14,14 +14,19 @@ from conformance.fuzz import campaign
 
 
 @pytest.fixture(scope="session")
-def fuzz_campaign(candidate, http, agent_config, pytestconfig):
+def fuzz_campaign(candidate, http, agent_config, pytestconfig, run_state):
     examples = pytestconfig.getoption("fuzz_examples")
     if examples <= 0:
         pytest.skip("fuzzing disabled (--fuzz-examples 0)")
-    return campaign.run_campaign(
-        candidate, agent_config, max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
-        cap_s=agent_config.budgets.fuzz_s, derandomize=bool(os.environ.get("CI")),
-    )
+    try:
+        found = campaign.run_campaign(
+            candidate, agent_config, max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
+            cap_s=agent_config.budgets.fuzz_s, derandomize=bool(os.environ.get("CI")), progress=run_state.progress,
+        )
+    finally:
+        run_state.progress.done()
+    run_state.measurements.fuzz(found.tally)
+    return found
 
 
 def _report(findings: campaign.Campaign, requirement: str, evidence: list[str]) -> None:

@@ -115,8 +115,15 @@ def _timed_probes(http, rounds: int) -> list[Exchange]:
             for _ in range(rounds) for path in (HEALTH, READY)]
 
 
+def _measure(measurements, answers: list[Exchange], condition: str) -> None:
+    for path in (HEALTH, READY):
+        mine = [a.elapsed_s if a.status is not None else None for a in answers if a.target == path]
+        if mine:
+            measurements.probes(path, condition, mine)
+
+
 @pytest.mark.requirement("PROBES-RESPONSIVE")
-def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evidence):
+def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evidence, run_state):
     idle = _timed_probes(http, rounds=3)
     evidence.append("idle: " + ", ".join(f"{a.target} {a.elapsed_s * 1000:.0f} ms" for a in idle))
     # A stream in flight on its own connection; probes go one after another until it ends, so a
@@ -137,6 +144,8 @@ def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evide
     while not stream_done.is_set() and time.monotonic() < deadline and len(busy) < 40:
         busy += _timed_probes(http, rounds=1)
     stream_done.wait(budgets.stream_s + 1)
+    _measure(run_state.measurements, idle, "idle")
+    _measure(run_state.measurements, busy, f"{endpoint.label} streaming")
     if busy:
         worst_busy = max(busy, key=lambda a: a.elapsed_s)
         evidence.append(f"{len(busy)} probes while {endpoint.label} streamed: slowest {worst_busy.target} "

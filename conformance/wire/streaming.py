@@ -17,12 +17,16 @@ from .sse import EventStreamValidator, Violation, format_violation
 
 _KEPT_BYTES = 4096  # for evidence
 _KEPT_CHUNKS = 1000  # of the arrival timeline, at each end: a long stream arrives in millions of chunks
+_SPREAD_POINTS = 200  # arrivals kept for the plots, spread over the whole stream
 
 
 @dataclass
 class StreamCapture:
     answer: exchange.Exchange  # status, headers, the first bytes
     chunks: list[tuple[float, int]] = field(default_factory=list)  # (seconds since sent, bytes)
+    # For the report's plots, spread over the whole answer: (seconds, events complete by then), (seconds, bytes)
+    event_arrivals: list[tuple[float, int]] = field(default_factory=list)
+    chunk_sample: list[tuple[float, int]] = field(default_factory=list)
     events: int = 0
     data_events: int = 0
     violations: list[Violation] = field(default_factory=list)
@@ -62,6 +66,7 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     validator = EventStreamValidator()
     kept = bytearray()
     chunks = _Timeline()
+    event_arrivals, chunk_sample = _Spread(), _Spread()
     streaming = False
     started = time.monotonic()
 
@@ -70,11 +75,16 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
         streaming = mediatype.is_media_type(response.headers.get("content-type"), mediatype.EVENT_STREAM)
 
     def on_chunk(chunk: bytes) -> str | None:
-        chunks.append((time.monotonic() - started, len(chunk)))
+        arrival = (time.monotonic() - started, len(chunk))
+        chunks.append(arrival)
+        chunk_sample.append(arrival)
         if len(kept) < _KEPT_BYTES:
             kept.extend(chunk[: _KEPT_BYTES - len(kept)])
         if streaming:
+            before = validator.events_seen
             validator.feed(chunk)
+            if validator.events_seen > before:
+                event_arrivals.append((arrival[0], validator.events_seen))
             if validator.events_seen > budgets.stream_events:
                 return f"the stream went on past {budgets.stream_events} events (cap stream_events)"
         return None
@@ -98,11 +108,13 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, reading.status, reading.headers,
                                bytes(kept), duration, origin=origin, cut=cut, body_size=-1 if whole else received,
                                not_json=None if whole else f"not judged: only its first {len(kept)} bytes were kept")
-    result = StreamCapture(answer, chunks.kept(), ended=ended, duration_s=duration, total_bytes=received)
+    result = StreamCapture(answer, chunks.kept(), ended=ended, duration_s=duration, total_bytes=received,
+                           chunk_sample=chunk_sample.points)
     if streaming:
         if ended == "eof":
             validator.close()
         result.events, result.data_events = validator.events_seen, validator.data_events
+        result.event_arrivals = event_arrivals.points
         result.violations = list(validator.violations)
     return result
 
@@ -117,11 +129,28 @@ class _Timeline:
     def append(self, arrival: tuple[float, int]) -> None:
         (self.first if len(self.first) < _KEPT_CHUNKS else self.last).append(arrival)
 
+
     def __bool__(self) -> bool:
         return bool(self.first)
 
     def kept(self) -> list[tuple[float, int]]:
         return self.first + list(self.last)
+
+
+class _Spread:
+    """At most 2 × _SPREAD_POINTS arrivals spread over the whole stream, however long: every
+    `stride`-th is kept, and when full every other one is dropped and the stride doubles."""
+
+    def __init__(self):
+        self.points: list[tuple[float, int]] = []
+        self._stride, self._seen = 1, 0
+
+    def append(self, arrival: tuple[float, int]) -> None:
+        if self._seen % self._stride == 0:
+            self.points.append(arrival)
+            if len(self.points) >= 2 * _SPREAD_POINTS:
+                self.points, self._stride = self.points[::2], self._stride * 2
+        self._seen += 1
 
 
 class StreamInFlight:

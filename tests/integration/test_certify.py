@@ -35,6 +35,7 @@ MEASURED = [
     (re.compile(r"\b\d+ probes while"), "<n> probes while"),  # as many as fit in a stream's duration
     (re.compile(r"slowest /\w+"), "slowest <probe>"),
     (re.compile(r"\b\d+ B\b"), "<n> B"),  # chunk sizes as TCP delivered them
+    (re.compile(r"^<figure>.*</figure>$", re.M), "<figure>"),  # report.html's plots: drawn from measurements
     # Whether a short stream was still in flight when SIGTERM landed is a race the agent's own
     # timing decides (the reference streams for ~60 ms): what the client saw is measured.
     (re.compile(r"; the stream (was cut \(\w+\) after <n> B|ended cleanly \(<n> B received\))"), "; the stream <fate>"),
@@ -54,7 +55,10 @@ def comparable(bundle: Path) -> dict[str, list[str]]:
     how many times /ready was polled or a probe fitted into a stream is timing, not content."""
     files = {}
     for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != bundle_files.SUMS):
-        lines = masked(path.read_text(encoding="utf-8")).splitlines()
+        text = path.read_text(encoding="utf-8")
+        if path.name == "report.json":  # its "measurements" section is all measured figures
+            text = json.dumps({k: v for k, v in json.loads(text).items() if k != "measurements"}, indent=2)
+        lines = masked(text).splitlines()
         files[path.relative_to(bundle).as_posix()] = sorted(set(lines)) if path.parent.name == bundle_files.LOGS else lines
     return files
 
@@ -87,7 +91,7 @@ def test_the_bundle_verifies_and_holds_every_file(certified):
     _, first, _, _ = certified
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
     assert [n for n in names if not n.startswith("logs/")] == [
-        "SHA256SUMS", "certification.json", "junit.xml", "report.json", "report.md", "repro.sh",
+        "SHA256SUMS", "certification.json", "junit.xml", "report.html", "report.json", "report.md", "repro.sh",
         "vulnerability-report.json"]
     logs = [n.removeprefix("logs/") for n in names if n.startswith("logs/")]
     assert "shared.log" in logs

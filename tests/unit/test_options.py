@@ -22,11 +22,12 @@ def test_options_not_given_are_left_to_the_plugin():
 
 def test_every_option_given_reaches_pytest_as_given():
     argv = forwarded("--agent-config", "a.toml", "--endpoint", "POST /a", "--endpoint", "GET /b", "--json", "{}",
-                     "--report-json", "r.json", "--report-md", "r.md", "--vuln-report", "v.json",
-                     "--scan-timeout", "5", "--certify", "out", "--fuzz-examples", "0", "--fuzz-seed", "7",
+                     "--report-json", "r.json", "--report-md", "r.md", "--report-html", "r.html",
+                     "--vuln-report", "v.json", "--scan-timeout", "5", "--certify", "out", "--fuzz-examples", "0", "--fuzz-seed", "7",
                      "--no-egress")
     for expected in ("--agent-config=a.toml", "--endpoint=POST /a", "--endpoint=GET /b", "--json={}",
-                     "--report-json=r.json", "--report-md=r.md", "--vuln-report=v.json", "--scan-timeout=5.0",
+                     "--report-json=r.json", "--report-md=r.md", "--report-html=r.html", "--vuln-report=v.json",
+                     "--scan-timeout=5.0",
                      "--certify=out", "--fuzz-examples=0", "--fuzz-seed=7", "--no-egress"):
         assert expected in argv
     assert {o.flag for o in options.OPTIONS} <= {a.split("=")[0] for a in argv}
