@@ -6,11 +6,11 @@ set -uo pipefail
 : "${INPUT_IMAGE:?the image input is required}"
 dir=${INPUT_REPORT_DIR:-agent-conformance-report}
 mkdir -p "$dir"
-args=("$INPUT_IMAGE" --report-json "$dir/report.json" --report-md "$dir/report.md")
+args=("$INPUT_IMAGE" --report-json "$dir/report.json" --report-md "$dir/report.md" --report-html "$dir/report.html")
 [ -n "${INPUT_AGENT_CONFIG:-}" ] && args+=(--agent-config "$INPUT_AGENT_CONFIG")
 [ -n "${INPUT_VULN_REPORT:-}" ] && args+=(--vuln-report "$INPUT_VULN_REPORT")
 [ -n "${INPUT_CERTIFY:-}" ] && args+=(--certify "$INPUT_CERTIFY")
 "${AGENT_CONFORMANCE:-agent-conformance}" "${args[@]}"
 status=$?
-"${PYTHON:-python3}" -m conformance.report.github "$dir/report.json" "$dir/report.md"
+"${PYTHON:-python3}" -m conformance.report.github "$dir/report.json" "$dir/report.md" "$dir/report.html"
 exit "$status"

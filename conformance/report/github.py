@@ -43,15 +43,16 @@ def annotations(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def outputs(report: dict[str, Any], report_json: str, report_md: str) -> dict[str, str]:
-    return {"verdict": str(report["verdict"]), "report-json": report_json, "report-md": report_md}
+def outputs(report: dict[str, Any], report_json: str, report_md: str, report_html: str = "") -> dict[str, str]:
+    return {"verdict": str(report["verdict"]), "report-json": report_json, "report-md": report_md,
+            "report-html": report_html}
 
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: python -m conformance.report.github REPORT_JSON [REPORT_MD]", file=sys.stderr)
+        print("usage: python -m conformance.report.github REPORT_JSON [REPORT_MD [REPORT_HTML]]", file=sys.stderr)
         return 2
-    report_json, report_md = argv[0], argv[1] if len(argv) > 1 else ""
+    report_json, report_md, report_html = (argv + ["", ""])[:3]
     try:
         report = json.loads(Path(report_json).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> int:
             summary.write(render_markdown(report) + "\n")
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
-            out.writelines(f"{key}={value}\n" for key, value in outputs(report, report_json, report_md).items())
+            out.writelines(f"{key}={value}\n" for key, value in outputs(report, report_json, report_md, report_html).items())
     return 0
 
 

@@ -29,6 +29,8 @@ def test_a_conformant_image_passes_the_step(built_samples, tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "**Verdict: PASS" in summary and "::error" not in done.stdout
     assert f"verdict=pass\nreport-json={tmp_path / 'reports' / 'report.json'}\n" in outputs
+    assert f"report-html={tmp_path / 'reports' / 'report.html'}\n" in outputs
+    assert (tmp_path / "reports" / "report.html").read_text().startswith("<!doctype html>")
 
 
 def test_a_broken_image_fails_the_step_with_an_annotation(built_samples, tmp_path):

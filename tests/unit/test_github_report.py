@@ -40,10 +40,11 @@ def test_the_summary_and_the_outputs_go_where_github_says(tmp_path, monkeypatch,
     summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    assert github.main([str(report), "r.md"]) == 0
+    assert github.main([str(report), "r.md", "r.html"]) == 0
     assert capsys.readouterr().out.count("::") == 4
     assert "**Verdict: FAIL" in summary.read_text() and "### HEALTH-200 (MUST) — fail" in summary.read_text()
-    assert outputs.read_text().splitlines() == ["verdict=fail", f"report-json={report}", "report-md=r.md"]
+    assert outputs.read_text().splitlines() == ["verdict=fail", f"report-json={report}", "report-md=r.md",
+                                                "report-html=r.html"]
 
 
 def test_no_report_is_one_error_annotation(tmp_path, capsys):
