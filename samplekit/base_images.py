@@ -1,7 +1,7 @@
 """Base images for building the sample agents where no registry is reachable.
 
 `python:3.11-slim` cannot be pulled here, so an equivalent is made locally: Debian bookworm by
-debootstrap with Python 3.11 in a venv on PATH (`python`, `pip` as in the official image), then a
+mmdebstrap or debootstrap (`debian_base`) with Python 3.11 in a venv on PATH (`python`, `pip` as in the official image), then a
 second layer holding a wheelhouse downloaded on the host, with pip pointed at it
 (`PIP_NO_INDEX`, `PIP_FIND_LINKS`) because HTTPS from inside a container does not verify here.
 Sample Dockerfiles take the base as `ARG BASE`, so they build unchanged `FROM python:3.11-slim`
@@ -26,12 +26,12 @@ import docker.errors
 
 from conformance.errors import InfrastructureError
 
-DEBIAN_IMAGE = "agent-conformance/debian-python:bookworm"
+from . import debian_base
+from .debian_base import DEBIAN_IMAGE
+
 BASE_IMAGE = "agent-conformance/python:3.11-local"
 UV_IMAGE = "agent-conformance/uv:local"
-MIRROR = "http://deb.debian.org/debian"
 WHEEL_PLATFORM = ["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp"]
-PATH = "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LABEL_WHEELS = "org.agent-conformance.wheelhouse"
 
 
@@ -61,24 +61,10 @@ def _run(argv: list[str], what: str, timeout_s: float, env: dict[str, str] | Non
 def ensure_debian_python(client: docker.DockerClient) -> None:
     if _exists(client, DEBIAN_IMAGE):
         return
-    if shutil.which("debootstrap") is None:
-        raise InfrastructureError("debootstrap is needed to build the local base image: apt-get install -y debootstrap")
-    log(f"building {DEBIAN_IMAGE} with debootstrap (about 40 s)")
-    with tempfile.TemporaryDirectory(prefix="agent-conformance-rootfs-") as tmp:
-        root = Path(tmp) / "rootfs"
-        _run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv", "bookworm", str(root), MIRROR],
-             "debootstrap", 900)
-        _run(["chroot", str(root), "python3", "-m", "venv", "/opt/venv"], "creating /opt/venv", 300)
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man"):
-            shutil.rmtree(root / junk, ignore_errors=True)
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        _run_import = subprocess.run(
-            ["docker", "import", "--change", f"ENV PATH={PATH}", "--change", "ENV LANG=C.UTF-8", "-", DEBIAN_IMAGE],
-            stdin=tar.stdout, capture_output=True, text=True, timeout=600,
-        )
-        tar.wait(timeout=60)
-        if _run_import.returncode != 0:
-            raise InfrastructureError(f"docker import failed: {_run_import.stderr.strip()}")
+    try:
+        debian_base.build()
+    except debian_base.BaseImageError as exc:
+        raise InfrastructureError(str(exc)) from None
 
 
 def requirements_files(samples_dir: Path) -> list[Path]:
