@@ -209,3 +209,29 @@ def test_without_image_the_suite_is_not_collected(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", str(REPO / "conformance" / "suite")],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "no tests collected" in out.stdout or out.returncode == 5, out.stdout
+
+
+@pytest.mark.parametrize("option, path, says", [
+    ("--report-html", "/sys/agent-conformance/report.html", "cannot be written"),  # a read-only filesystem
+    ("--report-md", ".", "is a folder; give a file name"),
+])
+def test_an_unwritable_report_path_is_refused_before_any_container(option, path, says, built_samples, tmp_path,
+                                                                    docker_client):
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", built_samples["reference"].tag, option, path],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert lines == [f"ERROR: {option} {path}: {lines[0].split(': ', 2)[2]}"] and says in lines[0], lines
+    assert time.monotonic() - started < 30  # refused up front, not after a run
+    assert not leftovers(docker_client, owner_of(process))
+
+
+def test_a_report_asked_for_without_an_image_is_refused(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pytest", "--report-html", str(tmp_path / "r.html"), "-p",
+                          "no:cacheprovider", str(REPO / "tests" / "unit" / "test_curl.py")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 4  # pytest's usage error
+    assert "--report-html needs --image: there is no conformance run to report" in out.stderr
+    assert not (tmp_path / "r.html").exists()
