@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-KINDS = ("startups", "streams", "probes", "fuzz")
+KINDS = ("startups", "streams", "probes", "fuzz", "requests")
 MAX_POINTS = 400  # per series, spread evenly over it
 
 
@@ -59,6 +59,11 @@ class Measurements:
         for (route, outcome), count in sorted(tally.items(), key=lambda item: (item[0][0], str(item[0][1]))):
             self.add("fuzz", route=route, outcome=str(outcome), count=count)
 
+    def requests(self, sent: Counter) -> None:
+        """Requests the checks sent (not the fuzzer's, which `fuzz` counts): (method, target) → count."""
+        for (method, target), count in sorted(sent.items()):
+            self.add("requests", route=f"{method} {target}", count=count)
+
     def drain(self) -> list[list]:
         """Everything added since the last drain, as JSON-ready [kind, fields] pairs."""
         with self._lock:
@@ -72,9 +77,12 @@ def merge(drained: list[list]) -> dict[str, list[dict[str, Any]]]:
     route and outcome are summed."""
     merged: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     fuzz: Counter = Counter()
+    requests: Counter = Counter()
     for kind, fields in drained:
         if kind == "fuzz":
             fuzz[(fields["route"], fields["outcome"])] += fields["count"]
+        elif kind == "requests":
+            requests[fields["route"]] += fields["count"]
         elif kind in merged:
             merged[kind].append(fields)
     merged["startups"].sort(key=lambda x: (x["role"], x["candidate"]))
@@ -82,7 +90,15 @@ def merge(drained: list[list]) -> dict[str, list[dict[str, Any]]]:
     merged["probes"].sort(key=lambda x: (x["path"], x["condition"]))
     merged["fuzz"] = [{"route": route, "outcome": outcome, "count": count}
                       for (route, outcome), count in sorted(fuzz.items())]
+    merged["requests"] = [{"route": route, "count": count} for route, count in sorted(requests.items())]
     return merged
+
+
+def endpoint_calls(measured: dict[str, list], label: str) -> tuple[int, int]:
+    """Calls to one declared endpoint ("POST /chat") in a run: (by the checks, by the fuzzer)."""
+    checks = sum(r["count"] for r in measured.get("requests", []) if r["route"] == label)
+    fuzzer = sum(f["count"] for f in measured.get("fuzz", []) if f["route"] == label)
+    return checks, fuzzer
 
 
 def _r(value: float | None) -> float | None:

@@ -347,7 +347,8 @@ def _terminal_progress(config: pytest.Config) -> Progress:
 def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | None, results, duration_s: float) -> dict:
     state = config.stash.get(STATE, None)
     measured = measurements.merge(state.measured) if state is not None else None
-    report = document.build(image_ref, image, results, duration_s, measured)
+    endpoints = [e.label for e in state.config.endpoints] if state is not None else []
+    report = document.build(image_ref, image, results, duration_s, measured, endpoints)
     if config.getoption("report_json"):
         document.write_json(config.getoption("report_json"), report)
     if config.getoption("report_md"):

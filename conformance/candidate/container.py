@@ -13,7 +13,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import docker
 import docker.errors
@@ -27,7 +27,7 @@ from ..contract.agent_config import Budgets
 from ..contract.platform import PLATFORM, PORT, RESERVED_ENV, TMPFS_OPTIONS
 from ..errors import NotChecked, see
 from ..image.config import ImageInfo
-from ..wire import exchange
+from ..wire import bounded, exchange
 from . import logs, readiness, sandbox, sockets
 from .engine import API_TIMEOUT_S, daemon_down, first_line, guard
 from .labels import LABEL, LABEL_ROLE, owner_id, run_labels
@@ -65,7 +65,7 @@ class Candidate:
         self, client: docker.DockerClient, image: ImageInfo, run_id: str,
         constraints: Constraints = PLATFORM_CONSTRAINTS, owner: str | None = None, budgets: Budgets | None = None,
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
-        check: str = "",
+        check: str = "", traffic: bounded.Traffic | None = None,
     ):
         self.client = client
         self.image = image
@@ -74,6 +74,7 @@ class Candidate:
         self.budgets = budgets or Budgets()
         self.internal_network = internal_network
         self.before_remove = before_remove
+        self.traffic = traffic or bounded.Traffic()  # what the run knows of the image's streams
         self.labels = run_labels(run_id, owner or owner_id(), **{LABEL_ROLE: constraints.role})
         self.name = f"agent-conformance-{run_id[:8]}-{constraints.role}-{os.getpid()}-{next(_serial)}"
         self.container = None  # docker-py Container once created (ordinary calls: short timeout)
@@ -208,7 +209,7 @@ class Candidate:
 
     def client_http(self) -> httpx.Client:
         """An HTTP client on port 8080, every answer read within the budgets."""
-        return exchange.make_client(self.base_url(), self.budgets)
+        return exchange.make_client(self.base_url(), self.budgets, self.traffic)
 
     # -- readiness -------------------------------------------------------------------------------
     def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
@@ -236,7 +237,10 @@ class CandidateFactory:
     budgets: Budgets
     internal_network: str | None = None
     before_remove: Callable[[Candidate], None] | None = None
+    # Shared by every candidate: a stream one of them showed never ends is not waited out again.
+    traffic: bounded.Traffic = field(default_factory=bounded.Traffic)
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
-                         internal_network=self.internal_network, before_remove=self.before_remove, check=check)
+                         internal_network=self.internal_network, before_remove=self.before_remove, check=check,
+                         traffic=self.traffic)

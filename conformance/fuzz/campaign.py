@@ -32,6 +32,7 @@ SSE_FRAMING = "SSE-FRAMING"
 _SHOWN_BODY = 200
 HEALTH_AFTER_TIMEOUT_S = 2.0  # GET /health after a generated request: is the agent still well?
 HEALTH_AFTER_EVERY = 10  # after every Nth refused request (after every other answer always)
+KNOWN_ENDLESS_HEAD_S = 0.5  # a generated request to a stream known not to end: time for its head
 
 
 @dataclass(frozen=True)
@@ -167,18 +168,15 @@ class _Sender:
 
     def _send(self, request: rawhttp.RawRequest):
         self.campaign.sent += 1
-        route = self._route(request)
         try:
             response = self._raw(request)
         except rawhttp.RawHTTPError as exc:
-            self.campaign.tally[(route, "no answer")] += 1
             return self._no_answer(exc)
         finally:
             if self.progress is not None:
                 self.progress(f"fuzzing: {self.campaign.sent} requests sent, {len(self.campaign.findings)} "
                               f"failure cause(s) found, {time.monotonic() - self.started:.0f} s of "
                               f"{self.cap - self.started:.0f} s")
-        self.campaign.tally[(route, response.status)] += 1
         verdict = broken_property(request, response)
         if verdict and verdict[0] not in self.baseline:
             return (*verdict, _response_lines(response))
@@ -217,9 +215,25 @@ class _Sender:
         return (key, ROBUST_INPUT, f"the connection was dropped ({exc.kind}) instead of an answer", (str(exc),))
 
     def _raw(self, request: rawhttp.RawRequest) -> rawhttp.RawResponse:
+        """Send it and count it (route, status), the baseline's plain requests too."""
+        route = self._route(request)
+        try:
+            response = self._send_raw(request)
+        except rawhttp.RawHTTPError:
+            self.campaign.tally[(route, "no answer")] += 1
+            raise
+        self.campaign.tally[(route, response.status)] += 1
+        return response
+
+    def _send_raw(self, request: rawhttp.RawRequest) -> rawhttp.RawResponse:
         budgets = self.config.budgets
-        return rawhttp.send(self.host, self.port, request, first_byte_timeout=min(budgets.first_byte_s, self.timeout),
-                            total_timeout=self.timeout, max_header_bytes=budgets.header_bytes,
+        total = self.timeout
+        accept = ", ".join(v for n, v in request.headers if n.lower() == "accept")
+        if mediatype.asks_for_event_stream(accept) and self.candidate.traffic.endless(request.method, request.target):
+            # The plain request's stream never ended either (in the baseline): only the head is news.
+            total = min(total, KNOWN_ENDLESS_HEAD_S)
+        return rawhttp.send(self.host, self.port, request, first_byte_timeout=min(budgets.first_byte_s, total),
+                            total_timeout=total, max_header_bytes=budgets.header_bytes,
                             max_body_bytes=budgets.response_bytes)
 
     def _health(self) -> int | None:

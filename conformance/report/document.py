@@ -10,13 +10,16 @@ from typing import Any
 
 from .. import SUITE_NAME, __version__
 from ..image.config import ImageInfo
+from ..measurements import endpoint_calls
 from .results import RequirementResult, verdict
 
 
 def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float,
-          measurements: dict[str, list] | None = None) -> dict[str, Any]:
+          measurements: dict[str, list] | None = None, endpoints: list[str] = ()) -> dict[str, Any]:
     """`measurements`: what the run measured (`conformance.measurements.merge`), for the plots of
-    the HTML report; an empty section when the run measured nothing."""
+    the HTML report; an empty section when the run measured nothing. `endpoints`: the declared
+    endpoints' labels, whose calls the report counts."""
+    measurements = measurements or {}
     return {
         "suite": {"name": SUITE_NAME, "version": __version__},
         "image": {
@@ -37,7 +40,9 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
             }
             for r in results
         ],
-        "measurements": measurements or {},
+        "endpoint_calls": {label: dict(zip(("checks", "fuzz"), endpoint_calls(measurements, label)))
+                           for label in endpoints},
+        "measurements": measurements,
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..contract.catalogue import BY_ID
 from .results import Status
-from .terminal import table_rows, verdict_line
+from .terminal import calls_line, table_rows, verdict_line
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -20,6 +20,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Suite {report['suite']['name']} {report['suite']['version']} · image `{image['id'] or 'unknown'}` "
         f"({image['os'] or '?'}/{image['architecture'] or '?'}) · {report['duration_s']:.1f} s",
         "",
+        *([calls_line(report), ""] if calls_line(report) else []),
         "| Requirement | Level | Status | What it asks |",
         "|---|---|---|---|",
     ]

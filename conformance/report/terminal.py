@@ -20,6 +20,15 @@ def verdict_line(report: dict[str, Any]) -> str:
     return f"Verdict: {report['verdict'].upper()} ({tally}){why}"
 
 
+def calls_line(report: dict[str, Any]) -> str:
+    """How often the run called each declared endpoint: what a slow or metered agent pays for."""
+    calls = report.get("endpoint_calls") or {}
+    if not calls:
+        return ""
+    shown = "; ".join(f"{label}: {n['checks']} by the checks, {n['fuzz']} by the fuzzer" for label, n in calls.items())
+    return f"Calls to the declared endpoints: {shown}."
+
+
 def table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return [(r["id"], r["level"], _MARK[r["status"]], r["title"]) for r in report["requirements"]]
 

@@ -64,9 +64,12 @@ def candidates(run_state, docker_client, image_info, budgets) -> CandidateFactor
 
 
 def _measure_then(keep_log, run_state):
-    """Before a candidate is removed: its start-up figures for the report, then its log kept."""
+    """Before a candidate is removed: its start-up figures and the requests sent so far for the
+    report, then its log kept."""
 
     def before_remove(candidate) -> None:
+        # The requests of this process so far (the candidates share one count: each drains what is new).
+        run_state.measurements.requests(candidate.traffic.drain_counts())
         startup = candidate.startup
         if startup is not None:
             role = candidate.constraints.role

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import httpcore
@@ -21,6 +22,11 @@ from ..contract.agent_config import Budgets
 from .mediatype import asks_for_event_stream
 
 TIMEOUT_KEY = "conformance.timeout_s"  # request extension: an explicit timeout instead of the budgets
+KNOWN_ENDLESS_KEY = "conformance.known_endless"  # request extension: the stream is read for KNOWN_ENDLESS_S
+# An endpoint whose event stream once ran into stream_s is read this long after that: waiting out
+# the budget again would show nothing new (SSE-FRAMING already reports it), and it is long enough
+# for the head and the first events the other checks judge.
+KNOWN_ENDLESS_S = 2.0
 CONNECT_TIMEOUT_S = 2.0
 CLIENT_HEAD_LIMIT = "the response head went on past 100 KiB (the HTTP client's limit)"
 SEEN_BYTES = 48  # of an answer that is not HTTP, kept for evidence
@@ -36,11 +42,16 @@ class Within:
     head_cap: str = ""
     total_cap: str = ""
     streaming: bool = False
+    known_endless: float = 0.0  # cut at KNOWN_ENDLESS_S: this stream already went on past stream_s (this)
 
     def no_head(self) -> str:
         return f"no response head within {self.head_s:g} s{_named(self.head_cap)}"
 
     def unfinished(self, received: int) -> str:
+        if self.known_endless:
+            return (f"the stream did not end within {self.known_endless:g} s (cap stream_s) when this run first "
+                    f"read it; this time it was read for {self.total_s:g} s only, {received} bytes received "
+                    "(waiting again would show nothing new)")
         what = "the stream" if self.streaming else "the body"
         return f"{what} did not end within {self.total_s:g} s{_named(self.total_cap)}, {received} bytes received"
 
@@ -54,11 +65,16 @@ def budgets_of(client: httpx.Client) -> Budgets:
     return getattr(client, "budgets", None) or Budgets()
 
 
-def within(budgets: Budgets, accept: str | None, timeout_s: float | None = None) -> Within:
-    """The deadlines of one exchange: an explicit timeout, or the budgets for its kind."""
+def within(budgets: Budgets, accept: str | None, timeout_s: float | None = None, known_endless: bool = False) -> Within:
+    """The deadlines of one exchange: an explicit timeout, or the budgets for its kind (for a
+    stream known not to end, KNOWN_ENDLESS_S in all)."""
     streaming = asks_for_event_stream(accept)
     if timeout_s is not None:
         return Within(timeout_s, timeout_s, streaming=streaming)
+    if streaming and known_endless:
+        total_s = min(budgets.stream_s, KNOWN_ENDLESS_S)
+        return Within(min(budgets.first_byte_s, total_s), total_s, "first_byte_s", "", True,
+                      known_endless=budgets.stream_s)
     total_s, total_cap = (budgets.stream_s, "stream_s") if streaming else (budgets.request_s, "request_s")
     if budgets.first_byte_s <= total_s:
         return Within(budgets.first_byte_s, total_s, "first_byte_s", total_cap, streaming)
@@ -151,7 +167,8 @@ class _Transport(httpx.HTTPTransport):
         self.budgets = budgets
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        limits = within(self.budgets, request.headers.get("accept"), request.extensions.get(TIMEOUT_KEY))
+        limits = within(self.budgets, request.headers.get("accept"), request.extensions.get(TIMEOUT_KEY),
+                        bool(request.extensions.get(KNOWN_ENDLESS_KEY)))
         sent = time.monotonic()
         _current.deadline, _current.seen = sent + limits.head_s, bytearray()
         try:
@@ -163,14 +180,46 @@ class _Transport(httpx.HTTPTransport):
         return response
 
 
-class Client(httpx.Client):
-    """An httpx client whose every exchange ends within the budgets (`budgets`)."""
+class Traffic:
+    """The requests one process of a run sent to the image's candidates, shared by its clients:
+    how many per (method, target), for the report, and the (method, target)s whose event stream
+    once went on past stream_s, so that they are not waited out again."""
 
-    def __init__(self, base_url: str, budgets: Budgets):
+    def __init__(self):
+        self._endless: set[tuple[str, str]] = set()
+        self._sent: Counter = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, method: str, target: str) -> None:
+        with self._lock:
+            self._sent[(method, target)] += 1
+
+    def drain_counts(self) -> Counter:
+        """The requests counted since the last drain."""
+        with self._lock:
+            sent, self._sent = self._sent, Counter()
+        return sent
+
+    def note_endless(self, method: str, target: str) -> None:
+        with self._lock:
+            self._endless.add((method, target))
+
+    def endless(self, method: str, target: str) -> bool:
+        with self._lock:
+            return (method, target) in self._endless
+
+
+class Client(httpx.Client):
+    """An httpx client whose every exchange ends within the budgets (`budgets`); `traffic`, if
+    shared with the run's other clients, counts its requests and cuts short a stream already
+    known not to end."""
+
+    def __init__(self, base_url: str, budgets: Budgets, traffic: Traffic | None = None):
         longest = max(budgets.request_s, budgets.stream_s, budgets.first_byte_s)
         super().__init__(base_url=base_url, transport=_Transport(budgets), follow_redirects=False,
                          timeout=httpx.Timeout(longest, connect=CONNECT_TIMEOUT_S))
         self.budgets = budgets
+        self.traffic = traffic or Traffic()
 
 
 @dataclass
@@ -186,6 +235,7 @@ class Reading:
     over_size: bool = False  # that cap was response_mib
     error: httpx.HTTPError | None = None  # what ended the exchange before its answer did
     elapsed_s: float = 0.0
+    known_endless: bool = False  # read for KNOWN_ENDLESS_S only (see `within`)
 
     @property
     def timed_out(self) -> bool:
@@ -193,15 +243,25 @@ class Reading:
 
 
 def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, str], body: bytes | None,
-         timeout_s: float | None = None, what: str = "the body", on_head=None, on_chunk=None) -> Reading:
+         timeout_s: float | None = None, what: str = "the body", on_head=None, on_chunk=None,
+         shortcut: bool = True) -> Reading:
     """Send one request and read its answer within the client's budgets (or `timeout_s` for head
     and body): the head within first_byte_s, the whole within request_s (stream_s when Accept asks
     for an event stream), at most response_mib of body. `on_head(response)` runs once the head came;
     `on_chunk(chunk)` gets every piece of the body as it arrives and may return a sentence to stop
-    reading (another cap). Never raises for transport errors: they end up in `error`."""
+    reading (another cap). Never raises for transport errors: they end up in `error`.
+
+    Counted in the client's `traffic`. An event stream that runs into stream_s is noted there; after that, streams
+    of the same method and target are read for KNOWN_ENDLESS_S only (unless `shortcut` is False)."""
     budgets = budgets_of(client)
+    traffic: Traffic | None = getattr(client, "traffic", None)
+    streaming = timeout_s is None and asks_for_event_stream(headers.get("Accept") or headers.get("accept"))
     extensions = {TIMEOUT_KEY: timeout_s} if timeout_s is not None else {}
     reading = Reading()
+    if traffic is not None:
+        traffic.count(method, target)
+    if streaming and shortcut and traffic is not None and traffic.endless(method, target):
+        extensions[KNOWN_ENDLESS_KEY] = reading.known_endless = True
     started = time.monotonic()
     try:
         with client.stream(method, target, headers=headers, content=body, follow_redirects=False,
@@ -222,6 +282,8 @@ def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, s
     except httpx.HTTPError as exc:
         reading.error = exc
     reading.elapsed_s = time.monotonic() - started
+    if streaming and traffic is not None and reading.timed_out and reading.received and not reading.known_endless:
+        traffic.note_endless(method, target)  # the stream flowed until stream_s cut it
     return reading
 
 

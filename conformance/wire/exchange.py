@@ -135,10 +135,10 @@ def request(
     sent_headers = tuple((headers or {}).items())
     if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
         sent_headers += (("Content-Type", mediatype.JSON),)
-    limits = bounded.within(bounded.budgets_of(client), (headers or {}).get("Accept"), timeout_s)
     received = bytearray()
     reading = bounded.read(client, method, target, headers=dict(sent_headers), body=body, timeout_s=timeout_s,
                            on_chunk=received.extend)
+    limits = bounded.within(bounded.budgets_of(client), (headers or {}).get("Accept"), timeout_s, reading.known_endless)
     cut = reading.head_cut or (f"{reading.stopped}; the rest was not read" if reading.stopped else "")
     if reading.error is not None:
         if reading.status is not None and reading.timed_out:
@@ -163,10 +163,10 @@ def _answer(method, target, sent_headers, body, status, answer_headers, received
                     not_json=None if cut else _json_error(received))
 
 
-def make_client(base_url: str, budgets: Budgets | None = None) -> httpx.Client:
+def make_client(base_url: str, budgets: Budgets | None = None, traffic: bounded.Traffic | None = None) -> httpx.Client:
     """An HTTP client that sends only what a check asks for (httpx's default `Accept: */*` and
     `Accept-Encoding` would decide content negotiation for us and compress the bytes we validate),
-    and reads every answer within `budgets`."""
-    client = bounded.Client(base_url, budgets or Budgets())
+    and reads every answer within `budgets`; `traffic`: what the run knows of the candidate's streams."""
+    client = bounded.Client(base_url, budgets or Budgets(), traffic)
     client.headers = httpx.Headers({"User-Agent": "agent-conformance"})
     return client

@@ -62,7 +62,6 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     headers = (("Accept", accept),) + ((("Content-Type", mediatype.JSON),) if endpoint.json is not None else ())
     body = endpoint.body_bytes()
     origin = str(client.base_url).rstrip("/")
-    limits = bounded.within(budgets, accept)
     validator = EventStreamValidator()
     kept = bytearray()
     chunks = _Timeline()
@@ -91,6 +90,7 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
 
     reading = bounded.read(client, endpoint.method, endpoint.path, headers=dict(headers), body=body,
                            what="the stream", on_head=on_head, on_chunk=on_chunk)
+    limits = bounded.within(budgets, accept, known_endless=reading.known_endless)
     duration = time.monotonic() - started
     if reading.status is None:
         answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None, elapsed_s=duration,
@@ -190,8 +190,10 @@ class StreamInFlight:
 
         try:
             with self.client:
+                # Read as long as the budgets allow: what SIGTERM does to a stream in flight is the question.
                 reading = bounded.read(self.client, self.endpoint.method, self.endpoint.path, headers=headers,
-                                       body=body, what="the stream", on_head=on_head, on_chunk=on_chunk)
+                                       body=body, what="the stream", on_head=on_head, on_chunk=on_chunk,
+                                       shortcut=False)
             if reading.stopped:
                 self.ended = f"was abandoned: {reading.stopped}"
             elif reading.timed_out:

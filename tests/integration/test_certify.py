@@ -36,6 +36,7 @@ MEASURED = [
     (re.compile(r"slowest /\w+"), "slowest <probe>"),
     (re.compile(r"\b\d+ B\b"), "<n> B"),  # chunk sizes as TCP delivered them
     (re.compile(r"^<figure>.*</figure>$", re.M), "<figure>"),  # report.html's plots: drawn from measurements
+    (re.compile(r"Calls to the declared endpoints: .*\."), "Calls to the declared endpoints: <n>."),  # settling polls
     # Whether a short stream was still in flight when SIGTERM landed is a race the agent's own
     # timing decides (the reference streams for ~60 ms): what the client saw is measured.
     (re.compile(r"; the stream (was cut \(\w+\) after <n> B|ended cleanly \(<n> B received\))"), "; the stream <fate>"),
@@ -56,8 +57,9 @@ def comparable(bundle: Path) -> dict[str, list[str]]:
     files = {}
     for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != bundle_files.SUMS):
         text = path.read_text(encoding="utf-8")
-        if path.name == "report.json":  # its "measurements" section is all measured figures
-            text = json.dumps({k: v for k, v in json.loads(text).items() if k != "measurements"}, indent=2)
+        if path.name == "report.json":  # "measurements" and "endpoint_calls" are all measured figures
+            measured = ("measurements", "endpoint_calls")
+            text = json.dumps({k: v for k, v in json.loads(text).items() if k not in measured}, indent=2)
         lines = masked(text).splitlines()
         files[path.relative_to(bundle).as_posix()] = sorted(set(lines)) if path.parent.name == bundle_files.LOGS else lines
     return files

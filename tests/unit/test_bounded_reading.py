@@ -150,6 +150,25 @@ def test_an_endless_stream_ends_at_stream_s():
     assert result.events > 10
 
 
+def test_a_stream_known_not_to_end_is_not_waited_out_again():
+    """Once a stream ran into stream_s, the run's other reads of it stop at KNOWN_ENDLESS_S and say why;
+    other targets, and a stream that ends, are read in full."""
+    budgets = Budgets(stream_s=bounded.KNOWN_ENDLESS_S + 1.5, first_byte_s=1.0)
+    traffic = bounded.Traffic()
+    with raw_server(sse_server(0.01)) as port:
+        with exchange.make_client(f"http://127.0.0.1:{port}", budgets, traffic) as client:
+            first, first_took = timed(lambda: streaming.capture(client, ENDPOINT, "text/event-stream"))
+            again, again_took = timed(lambda: streaming.capture(client, ENDPOINT, "text/event-stream"))
+            other, other_took = timed(lambda: streaming.capture(client, Endpoint("GET", "/y"), "text/event-stream"))
+    assert first.ended == "time cap" and first.answer.cut.startswith("the stream did not end within 3.5 s")
+    assert first_took > budgets.stream_s - 0.1
+    assert again.ended == "time cap" and again_took < bounded.KNOWN_ENDLESS_S + SLACK_S and again.events > 10
+    assert again.answer.cut.startswith("the stream did not end within 3.5 s (cap stream_s) when this run first read "
+                                       "it; this time it was read for 2 s only")
+    assert other_took > budgets.stream_s - 0.1  # another target is not presumed endless
+    assert traffic.drain_counts() == {("GET", "/x"): 2, ("GET", "/y"): 1} and not traffic.drain_counts()
+
+
 def test_a_stream_of_too_many_events_ends_at_stream_events():
     with raw_server(sse_server(0)) as port:
         result = capture(port)

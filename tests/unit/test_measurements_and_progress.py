@@ -113,3 +113,16 @@ def test_a_streams_plotted_arrivals_spread_over_all_of_it():
     assert len(indices) < 2 * _SPREAD_POINTS and indices[0] == 0 and indices[-1] > 99_000
     gaps = {b - a for a, b in zip(indices, indices[1:])}
     assert len(gaps) == 1  # evenly spread, not the two ends of it
+
+
+def test_endpoint_calls_count_the_checks_and_the_fuzzer_apart():
+    from conformance.measurements import endpoint_calls
+
+    a, b = Measurements(), Measurements()
+    a.requests(Counter({("POST", "/chat"): 3, ("GET", "/health"): 9}))
+    b.requests(Counter({("POST", "/chat"): 2}))
+    b.fuzz(Counter({("POST /chat", 200): 40, ("POST /chat", 500): 1, ("GET (other path)", 404): 7}))
+    merged = merge(a.drain() + b.drain())
+    assert merged["requests"] == [{"route": "GET /health", "count": 9}, {"route": "POST /chat", "count": 5}]
+    assert endpoint_calls(merged, "POST /chat") == (5, 41)
+    assert endpoint_calls(merged, "PUT /other") == (0, 0)
