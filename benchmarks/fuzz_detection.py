@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # samplekit: the r
 
 from samplekit import samples  # noqa: E402
 
-FUZZ_SAMPLES = ["broken/dot-path-500", "broken/qvalue-crash", "broken/long-header-exit", "broken/empty-body-hang"]
+FUZZ_SAMPLES = ["broken/dot-path-500", "broken/qvalue-crash", "broken/long-header-exit", "broken/empty-body-hang",
+                "broken/model-latency-dot-path-500", "broken/model-latency-header-crash"]
 
 
 def run_once(sample: samples.Sample, seed: int, report: Path) -> tuple[str, float]:

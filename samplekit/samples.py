@@ -39,6 +39,7 @@ WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"
 TAG_PREFIX = "agent-conformance/sample-"
 REFERENCE_TAG = TAG_PREFIX + "reference:latest"
 STDLIB_TAG = TAG_PREFIX + "stdlib:latest"
+MODEL_LATENCY_TAG = TAG_PREFIX + "model-latency:latest"
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str)
     try:
         image, _ = client.images.build(
             path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
-            buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG, "STDLIB": STDLIB_TAG},
+            buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG, "STDLIB": STDLIB_TAG,
+                       "MODEL_LATENCY": MODEL_LATENCY_TAG},
             platform=_final_stage_platform((sample.path / "Dockerfile").read_text()),
         )
     except docker.errors.BuildError as exc:

@@ -48,6 +48,7 @@ class Budgets:
     startup_s: float = 30.0
     request_s: float = 10.0  # a whole non-streaming answer, head and body
     fuzz_s: float = 20.0  # wall-clock cap of the fuzz campaign, shrinking included
+    fuzz_concurrency: int = 4  # generated requests in flight at once (1: one after another)
     first_byte_s: float = 10.0  # from the request sent to the response head (status line and headers)
     stream_s: float = 30.0  # a whole event stream (requests whose Accept includes text/event-stream)
     stream_events: int = 10_000  # events read from one stream

@@ -6,14 +6,26 @@ Sending costs real time, so the campaign is bounded twice: by a number of exampl
 wall-clock cap after which nothing more is sent (unsent examples count as passing, which also ends
 shrinking). Every answer is memoised by the request's bytes: Hypothesis's final replay of a
 minimal example never re-sends, so a slow or dead candidate cannot make it flaky.
+
+An agent that calls a model takes seconds per answer, so the requests are not sent one at a time.
+Every round has a seed, and a seeded Hypothesis run generates the same requests whatever the test
+does until it first fails; so a round first generates its requests without sending anything, sends
+them `concurrency` at a time (`send_ahead`), then runs Hypothesis over the memoised answers, which
+judges and shrinks as before (shrinking sends one request at a time: exact). What an answer shows
+on its own (a 5xx, a body that breaks its media type) is known per request; what needs /health
+afterwards, or a container that exits with several requests in flight, is not: those requests are
+left unjudged and, on a fresh candidate (`respawn`), sent again one at a time.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -22,6 +34,7 @@ from hypothesis import strategies as st
 
 from ..contract.agent_config import AgentConfig
 from ..contract.platform import HEALTH_PATH
+from ..errors import NotChecked
 from ..wire import exchange, mediatype, rawhttp, sse
 from ..wire.curl import REPRO_PREFIX
 from . import strategies
@@ -33,6 +46,7 @@ _SHOWN_BODY = 200
 HEALTH_AFTER_TIMEOUT_S = 2.0  # GET /health after a generated request: is the agent still well?
 HEALTH_AFTER_EVERY = 10  # after every Nth refused request (after every other answer always)
 KNOWN_ENDLESS_HEAD_S = 0.5  # a generated request to a stream known not to end: time for its head
+PROBE_AHEAD_EVERY = 8  # sending ahead: GET /health after this many answers (and at the end)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class Campaign:
     seed: int | None = None
     stopped: str = ""  # why sending stopped early, if it did
     tally: Counter = field(default_factory=Counter)  # (route, status or "no answer") → requests sent
+    concurrency: int = 1
+    replayed: str = ""  # why requests were sent again on a fresh candidate, if they were
 
     def for_requirement(self, requirement: str) -> list[Finding]:
         return [f for f in self.findings.values() if f.requirement == requirement]
@@ -64,8 +80,9 @@ class Campaign:
         rate = self.sent / self.elapsed_s if self.elapsed_s else 0.0
         seed = f", seed {self.seed}" if self.seed is not None else ""
         stopped = f"; {self.stopped}" if self.stopped else ""
+        replayed = f"; {self.replayed}" if self.replayed else ""
         return (f"{self.examples} generated examples, {self.sent} requests sent in {self.elapsed_s:.1f} s "
-                f"({rate:.0f}/s){seed}{stopped}")
+                f"({rate:.0f}/s, up to {self.concurrency} at once){seed}{stopped}{replayed}")
 
 
 def _response_lines(response: rawhttp.RawResponse) -> tuple[str, ...]:
@@ -129,10 +146,127 @@ class _Sender:
         self.started = time.monotonic()
         self.cap = self.started + cap_s
         self.memo: dict[bytes, tuple[str, str, str, tuple[str, ...]] | None] = {}
+        self.sent_ahead: dict[bytes, rawhttp.RawRequest] = {}  # what send_ahead judged, for findings no round reached
         self.campaign = Campaign()
         self.down = False
+        self._lock = threading.Lock()  # the tally and the counters: send_ahead's threads share them
         self.probe = candidate.client_http()
         self.baseline = self._baseline()
+
+    def switch(self, candidate) -> None:
+        """Go on with a fresh candidate (the first one exited, or a request changed its /health)."""
+        self.probe.close()
+        self.candidate = candidate
+        self.host, self.port = candidate.address()
+        self.probe = candidate.client_http()
+        self.down = False
+        self.health_status = self._health()
+
+    # -- sending ahead, several at once ----------------------------------------------------------
+    def send_ahead(self, requests: list[rawhttp.RawRequest], concurrency: int, respawn=None) -> None:
+        """Send the round's requests `concurrency` at a time and memoise what each answer shows on
+        its own. Answers judged by /health afterwards are memoised once a probe after them finds
+        /health as before. When the container exits, or /health changes, the requests since the
+        last good probe stay unjudged: `respawn()` gives a fresh candidate the round then sends
+        them to one at a time (exact), else the campaign goes on as it can."""
+        todo: dict[bytes, rawhttp.RawRequest] = {}
+        for request in requests:
+            key = request.to_bytes("127.0.0.1")
+            if key not in self.memo:
+                todo.setdefault(key, request)
+        # Requests to a declared endpoint may take a model's seconds; the rest (other paths and
+        # methods, malformed heads) answer at once. The slow ones get half the lanes at most, so
+        # the quick ones keep flowing beside them.
+        slow = [item for item in todo.items() if self._reaches_endpoint(item[1])]
+        quick = [item for item in todo.items() if not self._reaches_endpoint(item[1])]
+        slow_lanes = max(1, concurrency // 2)
+        unprobed: list[bytes] = []  # answered, waiting for the next /health probe
+        trouble = ""
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fuzz") as pool:
+            pending: dict = {}
+
+            def submit_next() -> None:
+                if trouble or self.down or time.monotonic() > self.cap:
+                    return
+                slow_in_flight = sum(1 for _, request in pending.values() if self._reaches_endpoint(request))
+                queue = slow if slow and (slow_in_flight < slow_lanes or not quick) else quick
+                if queue:
+                    item = queue.pop(0)
+                    pending[pool.submit(self._exchange, item[1])] = item
+
+            for _ in range(concurrency):
+                submit_next()
+            while pending:
+                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in done:
+                    key, request = pending.pop(future)
+                    response, error = future.result()
+                    if trouble:
+                        continue  # in flight when the trouble began: judged again later
+                    if error is not None:
+                        if not self._still_running(error):
+                            trouble = "the container exited"
+                            continue
+                        self.memo[key] = self._no_answer(error)
+                    else:
+                        verdict = broken_property(request, response)
+                        if verdict and verdict[0] not in self.baseline:
+                            self.memo[key] = (*verdict, _response_lines(response))
+                        else:
+                            unprobed.append(key)
+                    self.sent_ahead[key] = request
+                    submit_next()
+                if not trouble and unprobed and (len(unprobed) >= PROBE_AHEAD_EVERY or not pending):
+                    status = self._health()
+                    if status == self.health_status:
+                        self.memo.update(dict.fromkeys(unprobed))
+                        unprobed.clear()
+                    else:
+                        trouble = f"GET /health answered {status or 'nothing'} (before: {self.health_status})"
+        if time.monotonic() > self.cap and not self.campaign.stopped:
+            self.campaign.stopped = "stopped sending at the time cap"
+        if trouble:
+            self._recover(trouble, respawn)
+
+    def _exchange(self, request: rawhttp.RawRequest):
+        with self._lock:
+            self.campaign.sent += 1
+        try:
+            return self._raw(request), None
+        except rawhttp.RawHTTPError as exc:
+            return None, exc
+        finally:
+            self._report_progress()
+
+    def _still_running(self, error: rawhttp.RawHTTPError) -> bool:
+        """False when the container exited (a dying process drops its connections a moment before
+        Docker sees it exit, hence the short wait)."""
+        state = self.candidate.state()
+        if error.kind in ("reset", "connect-refused", "incomplete", "not-http"):
+            settle_until = time.monotonic() + 1.0
+            while state.get("Running") and time.monotonic() < settle_until:
+                time.sleep(0.05)
+                state = self.candidate.state()
+        return bool(state.get("Running"))
+
+    def _recover(self, trouble: str, respawn) -> None:
+        if respawn is None:
+            self.down = not self.candidate.state().get("Running")
+            return
+        try:
+            self.switch(respawn())
+        except NotChecked as exc:
+            self.down = True
+            self.campaign.stopped = f"{trouble} with several requests in flight; no fresh candidate to find which: {exc}"
+            return
+        self.campaign.replayed = (f"{trouble} with several requests in flight: those were sent again, one at a time, "
+                                  "to a fresh candidate")
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress(f"fuzzing: {self.campaign.sent} requests sent ({self.campaign.concurrency} at once), "
+                          f"{len(self.campaign.findings)} failure cause(s) found, "
+                          f"{time.monotonic() - self.started:.0f} s of {self.cap - self.started:.0f} s")
 
     def _baseline(self) -> set[str]:
         """Causes the plain requests already show — the /health status, each endpoint's example in
@@ -167,16 +301,14 @@ class _Sender:
         return result
 
     def _send(self, request: rawhttp.RawRequest):
-        self.campaign.sent += 1
+        with self._lock:
+            self.campaign.sent += 1
         try:
             response = self._raw(request)
         except rawhttp.RawHTTPError as exc:
             return self._no_answer(exc)
         finally:
-            if self.progress is not None:
-                self.progress(f"fuzzing: {self.campaign.sent} requests sent, {len(self.campaign.findings)} "
-                              f"failure cause(s) found, {time.monotonic() - self.started:.0f} s of "
-                              f"{self.cap - self.started:.0f} s")
+            self._report_progress()
         verdict = broken_property(request, response)
         if verdict and verdict[0] not in self.baseline:
             return (*verdict, _response_lines(response))
@@ -185,6 +317,9 @@ class _Sender:
         if 300 <= response.status < 500 and self.campaign.sent % HEALTH_AFTER_EVERY:
             return None
         return self._probe_after(_response_lines(response))
+
+    def _reaches_endpoint(self, request: rawhttp.RawRequest) -> bool:
+        return request.target.split("?")[0] in self.declared
 
     def _route(self, request: rawhttp.RawRequest) -> str:
         """The method and the declared path it went to, generated ones grouped (the plots count by it)."""
@@ -220,9 +355,11 @@ class _Sender:
         try:
             response = self._send_raw(request)
         except rawhttp.RawHTTPError:
-            self.campaign.tally[(route, "no answer")] += 1
+            with self._lock:
+                self.campaign.tally[(route, "no answer")] += 1
             raise
-        self.campaign.tally[(route, response.status)] += 1
+        with self._lock:
+            self.campaign.tally[(route, response.status)] += 1
         return response
 
     def _send_raw(self, request: rawhttp.RawRequest) -> rawhttp.RawResponse:
@@ -258,37 +395,73 @@ def _no_answer_key(exc: rawhttp.RawHTTPError) -> str:
 
 
 def run_campaign(candidate, config: AgentConfig, *, max_examples: int, seed: int | None, cap_s: float,
-                 derandomize: bool = False, progress: Callable[[str], None] | None = None) -> Campaign:
+                 derandomize: bool = False, progress: Callable[[str], None] | None = None,
+                 concurrency: int = 1, respawn: Callable[[], object] | None = None) -> Campaign:
     """Fuzz the candidate; returns the findings (one minimal request per distinct cause).
 
     Hypothesis stops generating once it has a failure to shrink, so the campaign runs in rounds:
     each round treats the causes already found as passing and spends what is left of the budget
-    looking for others."""
+    looking for others. Every round is seeded (from `seed`; without one, a random seed, or 0 when
+    `derandomize`), and with `concurrency` > 1 its requests are sent ahead, several at once.
+    `respawn()` starts a fresh candidate (see `_Sender.send_ahead`)."""
     sender = _Sender(candidate, config, cap_s, progress)
+    sender.campaign.concurrency = concurrency
     findings: dict[str, Finding] = sender.campaign.findings  # filled as found (progress counts them)
     strategy = st.one_of([strategies.requests_for(e.method, e.path, e.json if isinstance(e.json, dict) else None)
                           for e in config.endpoints])
-    round_seed = seed
+    first_seed = seed if seed is not None else 0 if derandomize else random.getrandbits(32)
+    round_seed = first_seed
     try:
         while sender.campaign.examples < max_examples and not sender.down and time.monotonic() < sender.cap:
             before = len(findings)
-            _round(sender, strategy, findings, max_examples - sender.campaign.examples, round_seed, derandomize)
+            remaining = max_examples - sender.campaign.examples
+            if concurrency > 1:
+                sender.send_ahead(_generate(strategy, remaining, round_seed), concurrency, respawn)
+            _round(sender, strategy, findings, remaining, round_seed)
             if len(findings) == before:
                 break  # a whole round found nothing new: the budget is spent
-            round_seed = None if seed is None else round_seed + 1
+            round_seed += 1
+        _unreached(sender, findings)
     finally:
         sender.probe.close()
-    sender.campaign.findings = findings
     sender.campaign.elapsed_s = time.monotonic() - sender.started
-    sender.campaign.seed = seed
+    sender.campaign.seed = first_seed
     return sender.campaign
 
 
-def _round(sender: _Sender, strategy, findings: dict[str, Finding], examples: int, seed: int | None,
-           derandomize: bool) -> None:
+def _generate(strategy, examples: int, seed: int) -> list[rawhttp.RawRequest]:
+    """The requests a round with this seed will generate, without sending any (CPU only, fast)."""
+    generated: list[rawhttp.RawRequest] = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, phases=(Phase.generate,), print_blob=False)
+    @given(strategy)
+    def collect(request):
+        generated.append(request)
+
+    collect()
+    return generated
+
+
+def _unreached(sender: _Sender, findings: dict[str, Finding]) -> None:
+    """Causes an answer sent ahead showed that no round reached (a round ends at its first
+    failure): reported with the smallest request that showed them, not shrunk."""
+    shown: dict[str, list[rawhttp.RawRequest]] = {}
+    for key, request in sender.sent_ahead.items():
+        result = sender.memo.get(key)
+        if result is not None and result[0] not in findings:
+            shown.setdefault(result[0], []).append(request)
+    for cause, requests in shown.items():
+        smallest = min(requests, key=lambda r: len(r.to_bytes("h")))
+        _, requirement, sentence, received = sender.memo[smallest.to_bytes("127.0.0.1")]
+        findings[cause] = Finding(cause, requirement, sentence, smallest, received)
+
+
+def _round(sender: _Sender, strategy, findings: dict[str, Finding], examples: int, seed: int) -> None:
     known = set(findings)
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize and seed is None,
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=True, verbosity=Verbosity.quiet,
               phases=(Phase.generate, Phase.shrink), print_blob=False)
     @given(strategy)
@@ -305,8 +478,7 @@ def _round(sender: _Sender, strategy, findings: dict[str, Finding], examples: in
             findings[key] = found
         raise _failure_class(key)(cause)
 
-    if seed is not None:
-        campaign = hypothesis_seed(seed)(campaign)
+    campaign = hypothesis_seed(seed)(campaign)
     try:
         campaign()
     except _Interesting:

@@ -4,6 +4,9 @@ started together in the background (`lifecycle_trials`)."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
@@ -155,17 +158,44 @@ def _stand_in_noted(request):
 
 
 @pytest.fixture(scope="session")
-def sse_captures(http, run_state):
-    """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks; its
-    arrivals go to the report's plots."""
-    cache: dict = {}
+def endpoint_answers(candidate, http, agent_config, run_state):
+    """Every declared endpoint's answer to every Accept value the negotiation and SSE checks use,
+    fetched together the first time one is asked for: on an agent whose every answer takes seconds
+    (a model behind it) they cost the time of the slowest, not of all of them in turn. JSON-mode
+    answers are Exchanges, event-stream ones StreamCaptures (their arrivals go to the plots)."""
+    wanted = [(endpoint, accept) for endpoint in agent_config.endpoints
+              for accept in (*modes.JSON_ACCEPTS, *modes.SSE_ACCEPTS)]
+    answers: dict = {}
+    lock = threading.Lock()
+
+    def fetch(endpoint, accept):
+        with candidate.client_http() as own:  # a connection of its own: the answers come in parallel
+            if accept in modes.SSE_ACCEPTS:
+                got = streaming.capture(own, endpoint, accept)
+                run_state.measurements.stream(endpoint.label, accept, got.answer.status, got.ended, got.chunk_sample,
+                                              got.event_arrivals)
+                return got
+            return modes.call(own, endpoint, accept)
+
+    def get(endpoint, accept):
+        with lock:
+            if not answers:
+                with ThreadPoolExecutor(max_workers=PARALLEL_ANSWERS, thread_name_prefix="answers") as pool:
+                    futures = {(e.label, a): pool.submit(fetch, e, a) for e, a in wanted}
+                answers.update({key: future.result() for key, future in futures.items()})
+            return answers[(endpoint.label, accept)]
+
+    return get
+
+
+PARALLEL_ANSWERS = 6  # at once: a declared endpoint's six answers overlap a model's latency
+
+
+@pytest.fixture(scope="session")
+def sse_captures(endpoint_answers):
+    """One streamed SSE answer per endpoint and Accept value, shared by the SSE checks."""
 
     def get(endpoint, accept: str = modes.SSE_MODE) -> streaming.StreamCapture:
-        key = (endpoint.label, accept)
-        if key not in cache:
-            cache[key] = got = streaming.capture(http, endpoint, accept)
-            run_state.measurements.stream(endpoint.label, accept, got.answer.status, got.ended, got.chunk_sample,
-                                          got.event_arrivals)
-        return cache[key]
+        return endpoint_answers(endpoint, accept)
 
     return get

@@ -8,23 +8,40 @@ import os
 
 import pytest
 
-from conformance.check import fail
+from conformance.candidate.readiness import StartupState
+from conformance.check import NotChecked, fail
 from conformance.contract.catalogue import Phase
 from conformance.fuzz import campaign
 
 
 @pytest.fixture(scope="session")
-def fuzz_campaign(candidate, http, agent_config, pytestconfig, run_state):
+def fuzz_campaign(candidate, http, agent_config, pytestconfig, run_state, candidates):
     examples = pytestconfig.getoption("fuzz_examples")
     if examples <= 0:
         pytest.skip("fuzzing disabled (--fuzz-examples 0)")
+    fresh = []
+
+    def respawn():
+        """A fresh candidate like the checks' one, when the campaign must send again one at a time."""
+        made = candidates.make(candidate.constraints, check="fuzz-replay")
+        fresh.append(made)
+        made.start()
+        startup = made.wait_ready(agent_config.budgets.startup_s)
+        if startup.state != StartupState.READY:
+            raise NotChecked(f"it did not become ready: {startup.cause()}")
+        return made
+
+    budgets = agent_config.budgets
     try:
         found = campaign.run_campaign(
             candidate, agent_config, max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
-            cap_s=agent_config.budgets.fuzz_s, derandomize=bool(os.environ.get("CI")), progress=run_state.progress,
+            cap_s=budgets.fuzz_s, derandomize=bool(os.environ.get("CI")), progress=run_state.progress,
+            concurrency=budgets.fuzz_concurrency, respawn=respawn,
         )
     finally:
         run_state.progress.done()
+        for made in fresh:
+            made.remove()
     run_state.measurements.fuzz(found.tally)
     return found
 

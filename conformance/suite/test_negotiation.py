@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.check import JSON_ACCEPTS, SSE_ACCEPTS, call, fail, json_problem, sse_problem
+from conformance.check import JSON_ACCEPTS, SSE_ACCEPTS, fail, json_problem, sse_problem
 
 
 def _accept_id(accept):
@@ -15,8 +15,8 @@ def _accept_id(accept):
 
 @pytest.mark.requirement("NEGOTIATE-JSON")
 @pytest.mark.parametrize("accept", JSON_ACCEPTS, ids=_accept_id)
-def test_json_unless_event_stream_is_accepted(http, endpoint, accept, evidence):
-    answer = call(http, endpoint, accept)
+def test_json_unless_event_stream_is_accepted(endpoint, accept, endpoint_answers, evidence):
+    answer = endpoint_answers(endpoint, accept)
     evidence.append(answer.summary())
     problem = json_problem(answer)
     if problem:
