@@ -31,7 +31,7 @@ MEASURED = [
     (re.compile(r'"duration_s": [\d.]+'), '"duration_s": <s>'),
     (re.compile(r"· [\d.]+ s$", re.M), "· <s> s"),  # report.md's run time
     (re.compile(r"\b\d+(?:\.\d+)? ?(ms|s)\b"), r"<n> \1"),  # response and startup times
-    (re.compile(r"\(\d+/s\)"), "(<n>/s)"),  # fuzzing rate
+    (re.compile(r"\(\d+/s,"), "(<n>/s,"),  # fuzzing rate
     (re.compile(r"\b\d+ probes while"), "<n> probes while"),  # as many as fit in a stream's duration
     (re.compile(r"slowest /\w+"), "slowest <probe>"),
     (re.compile(r"\b\d+ B\b"), "<n> B"),  # chunk sizes as TCP delivered them
