@@ -1,7 +1,9 @@
 """Benchmark (not a test): the suite's wall time against the reference agent beside the image's
 own time from container start to the first `/ready` 200.
 
-    .venv/bin/python benchmarks/bench_suite.py [--image REF] [--runs 5] [--per-check]
+    .venv/bin/python benchmarks/bench_suite.py [--image REF …] [--runs 5] [--per-check]
+
+By default it measures the reference agent and the model-latency one (seconds per model call).
 
 Prints the median start-to-ready of the image alone (started as the platform would), the median
 wall time of `agent-conformance` for the issue-2 checks (image, network, probes) and for the whole
@@ -25,6 +27,7 @@ from conformance.candidate import engine
 from conformance.candidate.container import Candidate
 
 REFERENCE = "agent-conformance/sample-reference:latest"
+MODEL_LATENCY = "agent-conformance/sample-model-latency:latest"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -83,21 +86,26 @@ def per_check(ref: str, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--image", default=REFERENCE)
+    parser.add_argument("--image", nargs="+", default=[REFERENCE, MODEL_LATENCY])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-check", action="store_true", help="what each lifecycle check adds to a run")
     args = parser.parse_args()
-    if args.per_check:
-        per_check(args.image, args.runs)
-        return
-    ready = statistics.median(start_to_ready(args.image) for _ in range(args.runs))
+    for image in args.image:
+        if args.per_check:
+            per_check(image, args.runs)
+        else:
+            measure(image, args.runs)
+
+
+def measure(image: str, runs: int) -> None:
+    ready = statistics.median(start_to_ready(image) for _ in range(runs))
     issue2 = statistics.median(
-        suite_wall_time(args.image, ["conformance/suite/test_image.py", "conformance/suite/test_network.py",
+        suite_wall_time(image, ["conformance/suite/test_image.py", "conformance/suite/test_network.py",
                                      "conformance/suite/test_probes.py", "-k", "not truthful and not responsive"])
-        for _ in range(args.runs))
-    whole = statistics.median(suite_wall_time(args.image, []) for _ in range(args.runs))
+        for _ in range(runs))
+    whole = statistics.median(suite_wall_time(image, []) for _ in range(runs))
     target = 3 * ready + 5
-    print(f"image {args.image}, {args.runs} runs each, medians")
+    print(f"image {image}, {runs} runs each, medians")
     print(f"  start → first /ready 200 (image alone):   {ready:6.2f} s")
     print(f"  suite, issue-2 checks (command wall time): {issue2:6.2f} s   ratio {issue2 / ready:5.1f}×   "
           f"target ≤ {target:.2f} s: {'met' if issue2 <= target else 'NOT met'}")
