@@ -201,20 +201,8 @@ class _Sender:
                 for future in done:
                     key, request = pending.pop(future)
                     response, error = future.result()
-                    if trouble:
-                        continue  # in flight when the trouble began: judged again later
-                    if error is not None:
-                        if not self._still_running(error):
-                            trouble = "the container exited"
-                            continue
-                        self.memo[key] = self._no_answer(error)
-                    else:
-                        verdict = broken_property(request, response)
-                        if verdict and verdict[0] not in self.baseline:
-                            self.memo[key] = (*verdict, _response_lines(response))
-                        else:
-                            unprobed.append(key)
-                    self.sent_ahead[key] = request
+                    if not trouble:
+                        trouble = self._judge_ahead(key, request, response, error, unprobed)
                     submit_next()
                 if not trouble and unprobed and (len(unprobed) >= PROBE_AHEAD_EVERY or not pending):
                     status = self._health()
@@ -227,6 +215,26 @@ class _Sender:
             self.campaign.stopped = "stopped sending at the time cap"
         if trouble:
             self._recover(trouble, respawn)
+
+    def _judge_ahead(self, key: bytes, request: rawhttp.RawRequest, response, error, unprobed: list[bytes]) -> str:
+        """Memoise what this answer shows on its own; "" or the trouble that stops sending ahead."""
+        if error is not None:
+            if not self._still_running(error):
+                return "the container exited"
+            if _no_answer_key(error) == _TIMED_OUT:
+                # No memo: among several requests in flight a timeout may be the load's doing (an
+                # agent that serves one at a time), not this request's. The round sends it again, alone.
+                return ""
+            self.memo[key] = self._no_answer(error)  # a dropped connection: this request's doing
+            self.sent_ahead[key] = request
+            return ""
+        verdict = broken_property(request, response)
+        if verdict and verdict[0] not in self.baseline:
+            self.memo[key] = (*verdict, _response_lines(response))
+        else:
+            unprobed.append(key)  # judged once /health is seen unchanged after it
+        self.sent_ahead[key] = request
+        return ""
 
     def _exchange(self, request: rawhttp.RawRequest):
         with self._lock:

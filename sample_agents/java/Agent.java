@@ -110,7 +110,8 @@ public class Agent {
         if (accept == null) return false;
         for (String range : accept.split(",")) {
             String[] parts = range.split(";");
-            if (!parts[0].trim().equalsIgnoreCase("text/event-stream")) continue;
+            // ";".split(";") is an empty array in Java: guard it, or "Accept: ;" is a 500.
+            if (parts.length == 0 || !parts[0].trim().equalsIgnoreCase("text/event-stream")) continue;
             double q = 1;
             for (int i = 1; i < parts.length; i++) {
                 String[] kv = parts[i].split("=", 2);

@@ -95,5 +95,5 @@ def test_progress_shows_on_a_terminal(built_samples, tmp_path, docker_client):
     text = seen.decode("utf-8", "replace")
     assert process.returncode == 0, text[-3000:]
     assert re.search(r"\x1b\[Kwaiting for /ready: \d+ s of the 30 s start-up budget", text), text[-3000:]
-    assert re.search(r"\x1b\[Kfuzzing: \d+ requests sent, 0 failure cause\(s\) found", text), text[-3000:]
+    assert re.search(r"\x1b\[Kfuzzing: \d+ requests sent \(4 at once\), 0 failure cause\(s\) found", text), text[-3000:]
     assert "Verdict: PASS" in text

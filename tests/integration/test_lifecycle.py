@@ -76,6 +76,7 @@ def reference(built_samples, docker_client):
 
 def test_upper_dir_reads_what_docker_diff_reports(reference):
     candidate = reference("writable")
+    candidate.wait_ready(30)  # its own start-up writes (bytecode caches) done before the two reads
     candidate.container.exec_run(["sh", "-c", "mkdir -p /root/.cache/x && echo 1 > /root/.cache/x/f && "
                                               "echo >> /etc/passwd && rm /etc/motd; touch /tmp/ignored"])
     candidate.reload()
