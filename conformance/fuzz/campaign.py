@@ -219,13 +219,14 @@ class _Sender:
     def _judge_ahead(self, key: bytes, request: rawhttp.RawRequest, response, error, unprobed: list[bytes]) -> str:
         """Memoise what this answer shows on its own; "" or the trouble that stops sending ahead."""
         if error is not None:
-            if not self._still_running(error):
+            state = self._settled_state(error)
+            if not state.get("Running"):
                 return "the container exited"
             if _no_answer_key(error) == _TIMED_OUT:
                 # No memo: among several requests in flight a timeout may be the load's doing (an
                 # agent that serves one at a time), not this request's. The round sends it again, alone.
                 return ""
-            self.memo[key] = self._no_answer(error)  # a dropped connection: this request's doing
+            self.memo[key] = self._no_answer(error, state)  # a dropped connection: this request's doing
             self.sent_ahead[key] = request
             return ""
         verdict = broken_property(request, response)
@@ -246,16 +247,16 @@ class _Sender:
         finally:
             self._report_progress()
 
-    def _still_running(self, error: rawhttp.RawHTTPError) -> bool:
-        """False when the container exited (a dying process drops its connections a moment before
-        Docker sees it exit, hence the short wait)."""
+    def _settled_state(self, error: rawhttp.RawHTTPError) -> dict:
+        """The container's state after a request got no answer. A dying process drops its
+        connections a moment before Docker sees it exit, hence the short wait after a drop."""
         state = self.candidate.state()
         if error.kind in ("reset", "connect-refused", "incomplete", "not-http"):
             settle_until = time.monotonic() + 1.0
             while state.get("Running") and time.monotonic() < settle_until:
                 time.sleep(0.05)
                 state = self.candidate.state()
-        return bool(state.get("Running"))
+        return state
 
     def _recover(self, trouble: str, respawn) -> None:
         if respawn is None:
@@ -331,18 +332,12 @@ class _Sender:
 
     def _route(self, request: rawhttp.RawRequest) -> str:
         """The method and the declared path it went to, generated ones grouped (the plots count by it)."""
-        path = request.target.split("?")[0]
         method = request.method if request.method in _METHODS else "(other method)"
-        return f"{method} {path if path in self.declared else '(other path)'}"
+        return f"{method} {request.target.split('?')[0] if self._reaches_endpoint(request) else '(other path)'}"
 
-    def _no_answer(self, exc: rawhttp.RawHTTPError):
-        state = self.candidate.state()
-        if exc.kind in ("reset", "connect-refused", "incomplete", "not-http"):
-            # A dying process drops its connections a moment before Docker sees it exit.
-            settle_until = time.monotonic() + 1.0
-            while state.get("Running") and time.monotonic() < settle_until:
-                time.sleep(0.05)
-                state = self.candidate.state()
+    def _no_answer(self, exc: rawhttp.RawHTTPError, state: dict | None = None):
+        """The finding of a request that got no answer; `state`: the container's, if already read."""
+        state = state or self._settled_state(exc)
         if not state.get("Running"):
             self.down = True
             self.campaign.stopped = "the container exited"

@@ -54,7 +54,7 @@ window.addEventListener("load", function () {
 
 
 def render_html(report: dict[str, Any]) -> str:
-    image, verdict = report["image"], report["verdict"]
+    image, verdict, calls = report["image"], report["verdict"], calls_line(report)
     head = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -65,7 +65,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<p class="meta">Suite {escape(report["suite"]["name"])} {escape(report["suite"]["version"])} · image '
         f"<code>{escape(image['id'] or 'unknown')}</code> ({escape(image['os'] or '?')}/"
         f"{escape(image['architecture'] or '?')}) · {report['duration_s']:.1f} s</p>",
-        f'<p class="meta">{escape(calls_line(report))}</p>' if calls_line(report) else "",
+        f'<p class="meta">{escape(calls)}</p>' if calls else "",
         "<h2>Requirements</h2>",
         _table(report["requirements"]),
         "<h2>What the run measured</h2>",

@@ -11,7 +11,7 @@ from .terminal import calls_line, table_rows, verdict_line
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    image = report["image"]
+    image, calls = report["image"], calls_line(report)
     lines = [
         f"# Conformance report: `{image['ref']}`",
         "",
@@ -20,7 +20,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Suite {report['suite']['name']} {report['suite']['version']} · image `{image['id'] or 'unknown'}` "
         f"({image['os'] or '?'}/{image['architecture'] or '?'}) · {report['duration_s']:.1f} s",
         "",
-        *([calls_line(report), ""] if calls_line(report) else []),
+        *([calls, ""] if calls else []),
         "| Requirement | Level | Status | What it asks |",
         "|---|---|---|---|",
     ]

@@ -162,7 +162,8 @@ def endpoint_answers(candidate, http, agent_config, run_state):
     """Every declared endpoint's answer to every Accept value the negotiation and SSE checks use,
     fetched together the first time one is asked for: on an agent whose every answer takes seconds
     (a model behind it) they cost the time of the slowest, not of all of them in turn. JSON-mode
-    answers are Exchanges, event-stream ones StreamCaptures (their arrivals go to the plots)."""
+    answers are Exchanges, event-stream ones StreamCaptures (their arrivals go to the plots).
+    `http` is asked for what it checks: a candidate that does not serve errors with its cause."""
     wanted = [(endpoint, accept) for endpoint in agent_config.endpoints
               for accept in (*modes.JSON_ACCEPTS, *modes.SSE_ACCEPTS)]
     answers: dict = {}
