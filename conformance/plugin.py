@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from . import measurements, options, suite
-from .candidate import labels, sandbox
+from .candidate import labels, reach, sandbox
 from .candidate.engine import connect, daemon_down, for_slow_calls, inspect_image
+from .candidate.engine import describe as describe_engine
+from .candidate.engine import where as engine_address
 from .candidate.logs import LogKeeper
 from .check_status import classify
 from .contract.agent_config import resolve_config
@@ -235,6 +237,13 @@ class RunHooks:
         self.state.progress = _terminal_progress(self.config)
         try:
             client = connect()
+            self.state.reach = reach.for_engine(client)
+            if self.state.internal_network and self.state.reach.remote:
+                raise InfrastructureError(
+                    f"--no-egress needs the candidates' own addresses, which a remote engine's network does not "
+                    f"route to from here (DOCKER_HOST={engine_address()}): run the suite on the daemon's host, or "
+                    "in a container of that engine")
+            self.state.engine = {**describe_engine(client), "reached": self.state.reach.how}
             labels.reap_orphans(for_slow_calls(client))
             self.state.image = inspect_image(client, self.state.image_ref)
             if self.state.internal_network:
@@ -320,6 +329,8 @@ class RunHooks:
         for i, line in enumerate(terminal.render_terminal(report)):
             color = {"pass": "green", "fail": "red"}[report["verdict"]] if i == 0 else None
             terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
+        if terminal.engine_line(report):
+            terminalreporter.write_line(terminal.engine_line(report))
         for option in _REPORT_OPTIONS:
             if self.config.getoption(option):
                 terminalreporter.write_line(f"report written: {self.config.getoption(option)}")
@@ -348,7 +359,8 @@ def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | Non
     state = config.stash.get(STATE, None)
     measured = measurements.merge(state.measured) if state is not None else None
     endpoints = [e.label for e in state.config.endpoints] if state is not None else []
-    report = document.build(image_ref, image, results, duration_s, measured, endpoints)
+    engine = state.engine if state is not None else {}
+    report = document.build(image_ref, image, results, duration_s, measured, endpoints, engine)
     if config.getoption("report_json"):
         document.write_json(config.getoption("report_json"), report)
     if config.getoption("report_md"):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .candidate.reach import Reach
 from .contract.agent_config import AgentConfig
 from .image.config import ImageInfo
 from .image.vulns import ScanReport
@@ -42,6 +43,8 @@ class RunState:
     measurements: Measurements = field(default_factory=Measurements)  # this process's, not yet shipped
     measured: list = field(default_factory=list)  # the controller's: drained from every process
     progress: Progress = field(default_factory=Progress)  # the terminal's progress line (off unless the plugin sets it)
+    reach: Reach | None = None  # where candidates are published and connected to (asked of the engine)
+    engine: dict = field(default_factory=dict)  # the engine as the report names it (the controller's)
 
 
 STATE = pytest.StashKey[RunState]()  # on the config

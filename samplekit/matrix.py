@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 from conformance.errors import InfrastructureError
 from conformance.report.results import NOT_IMPLEMENTED, Status
 
-from . import samples
+from . import engine_modes, samples
 
 # Skipped even for a conformant agent where no scanner report or scanner is available.
 MAY_SKIP = frozenset({"NO-CRITICAL-VULNS"})
@@ -152,6 +153,8 @@ def main(argv: list[str], extra: list[str] | None = None) -> int:
     parser.add_argument("--reports", metavar="DIR", help="keep each sample's report.json in DIR")
     parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S, metavar="SECONDS",
                         help=f"per sample (default {RUN_TIMEOUT_S:g})")
+    parser.add_argument("--engine-mode", choices=engine_modes.MODES, default="local",
+                        help="where the suite runs and which engine it uses (default: local; see docs/ci.md)")
     args = parser.parse_args(argv)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
@@ -162,6 +165,8 @@ def main(argv: list[str], extra: list[str] | None = None) -> int:
                 raise InfrastructureError(f"no sample named {sorted(missing)}")
         else:
             chosen = samples.build_all(args.names or None, log=log)
+        if args.engine_mode != "local":
+            return _in_mode(args, chosen, list(extra or []), log)
     except (InfrastructureError, ValueError) as exc:
         log(f"agent-conformance matrix: {exc}")
         return 2
@@ -185,3 +190,19 @@ def main(argv: list[str], extra: list[str] | None = None) -> int:
         pool.shutdown()
     print("\n".join(render(outcomes)))
     return 1 if any(o.problems for o in outcomes) else 0
+
+
+def _in_mode(args, chosen: list[samples.Sample], extra: list[str], log) -> int:
+    """The same matrix, run inside an engine mode (the samples copied to its engine first)."""
+    names = [s.name for s in chosen]
+    with engine_modes.entered(args.engine_mode, [s.tag for s in chosen]) as mode:
+        argv = [*mode.python, "-m", "conformance.cli", "matrix", "--no-build", "-j", str(args.jobs),
+                "--timeout", str(args.timeout), *(["--reports", str(Path(args.reports).resolve())] if args.reports else []),
+                *names, *(["--", *extra] if extra else [])]
+        log(f"agent-conformance matrix: engine mode {args.engine_mode}")
+        try:
+            return subprocess.run(argv, env={**os.environ, **mode.env}, cwd=engine_modes.ROOT,
+                                  timeout=args.timeout * max(1, len(names))).returncode
+        except subprocess.TimeoutExpired:
+            log(f"agent-conformance matrix: engine mode {args.engine_mode} did not finish in time")
+            return 2

@@ -146,10 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd = sub.add_parser("build", help="build the base image, the wheelhouse and the sample agents")
     build_cmd.add_argument("names", nargs="*", help="sample names (default: all)")
     sub.add_parser("list", help="list the samples and their expected failing IDs")
+    sub.add_parser("suite-image", help="build the suite's own image (the repository's Dockerfile) offline")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             build_all(args.names, log=lambda m: print(m, file=sys.stderr))
+        elif args.command == "suite-image":
+            from . import suite_image
+            print(suite_image.ensure(docker.from_env(timeout=900)))
         else:
             for s in discover():
                 print(f"{s.name:40} {s.tag:60} {s.expected.verdict:4}  fail: {', '.join(sorted(s.expected.fail)) or '-'}")

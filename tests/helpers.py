@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from conformance.candidate.labels import LABEL, LABEL_OWNER, labelled
+from conformance.candidate.labels import LABEL, LABEL_OWNER, labelled, owner_id
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 300
@@ -65,7 +64,7 @@ def _named(client: docker.DockerClient, label_filters: list[str]) -> list[tuple[
 
 
 def owner_of(process: subprocess.Popen) -> str:
-    return f"{socket.gethostname()}:{process.pid}"
+    return owner_id(process.pid)
 
 
 class PeakRSS:

@@ -28,9 +28,10 @@ from ..contract.platform import PLATFORM, PORT, RESERVED_ENV, TMPFS_OPTIONS
 from ..errors import NotChecked, see
 from ..image.config import ImageInfo
 from ..wire import bounded, exchange
-from . import logs, readiness, sandbox, sockets
+from . import inside, logs, readiness, sandbox, signals, sockets
 from .engine import API_TIMEOUT_S, daemon_down, first_line, guard
 from .labels import LABEL, LABEL_ROLE, owner_id, run_labels
+from .reach import LOCAL, Reach
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Candidate:
         self, client: docker.DockerClient, image: ImageInfo, run_id: str,
         constraints: Constraints = PLATFORM_CONSTRAINTS, owner: str | None = None, budgets: Budgets | None = None,
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
-        check: str = "", traffic: bounded.Traffic | None = None,
+        check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL,
     ):
         self.client = client
         self.image = image
@@ -73,6 +74,7 @@ class Candidate:
         self.run_id = run_id
         self.budgets = budgets or Budgets()
         self.internal_network = internal_network
+        self.reach = reach  # where port 8080 is published and connected to
         self.before_remove = before_remove
         self.traffic = traffic or bounded.Traffic()  # what the run knows of the image's streams
         self.labels = run_labels(run_id, owner or owner_id(), **{LABEL_ROLE: constraints.role})
@@ -83,6 +85,8 @@ class Candidate:
         self.startup: readiness.Startup | None = None
         self._volumes: list[str] = []
         self._removed = False
+        self._host_proc: dict[tuple[str, int], bool] = {}
+        self.looks_cost_a_container = False  # its sockets are read by a helper container: look less often
         self.check = check  # the check or trial it serves, naming its kept log; "" for the shared one
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -104,9 +108,10 @@ class Candidate:
                                                               "version": self.client.api.api_version})
         self._work = guard(tc.get_docker_client().client)
         tc.with_name(self.name)
-        if not self.internal_network:
-            # 127.0.0.1 only: the candidate is untrusted and must not be reachable from the network.
-            tc.ports[f"{PORT}/tcp"] = ("127.0.0.1", None)
+        if not self.internal_network and not self.reach.by_address:
+            # Locally 127.0.0.1 only: the candidate is untrusted and must not be reachable from the
+            # network. A remote daemon's host publishes it on every interface (the report says so).
+            tc.ports[f"{PORT}/tcp"] = (self.reach.publish_ip, None)
         if self.constraints.reserved_env:
             tc.with_envs(**RESERVED_ENV)
         tc.with_tmpfs_mount("/tmp", TMPFS_OPTIONS)
@@ -178,18 +183,20 @@ class Candidate:
         return self.state().get("Pid") or 0
 
     def address(self) -> tuple[str, int]:
-        """Where the suite reaches port 8080: the port published on 127.0.0.1, or on an internal
-        network (nothing is published there) the container's own address. Either changes after a
+        """Where the suite reaches port 8080 (`reach`): a published port, or the container's own
+        address (on an internal network, or from a container beside it). Either changes after a
         restart, so ask each time."""
         settings = self.reload()["NetworkSettings"]
-        if self.internal_network:
-            ip = ((settings.get("Networks") or {}).get(self.internal_network) or {}).get("IPAddress")
+        if self.internal_network or self.reach.by_address:
+            networks = settings.get("Networks") or {}
+            wanted = [networks.get(self.internal_network) or {}] if self.internal_network else networks.values()
+            ip = next((n.get("IPAddress") for n in wanted if n.get("IPAddress")), "")
             if ip:
                 return ip, PORT
             raise NotChecked("the container has no address on its network (it is not running)")
         for binding in (settings.get("Ports") or {}).get(f"{PORT}/tcp") or []:
             if binding.get("HostPort"):
-                return "127.0.0.1", int(binding["HostPort"])
+                return self.reach.host, int(binding["HostPort"])
         raise NotChecked("the container has no published port (it is not running)")
 
     def base_url(self) -> str:
@@ -200,9 +207,49 @@ class Candidate:
         networks = self.reload()["NetworkSettings"].get("Networks") or {}
         return next((n.get("IPAddress") for n in networks.values() if n.get("IPAddress")), "")
 
+    def host_proc(self, pid: int) -> bool:
+        """Whether this host's /proc shows the container's PID 1 as `pid` (see `inside`)."""
+        key = (self.container.id, pid)
+        if key not in self._host_proc:
+            self._host_proc[key] = inside.host_proc_is_the_daemons(self.container.id, pid)
+        return self._host_proc[key]
+
     def listeners(self) -> list[sockets.Listener] | None:
+        """The TCP sockets it listens on; None when they could not be read (not running, no reader)."""
         pid = self.host_pid()
-        return sockets.read_listeners(pid) if pid else None
+        if not pid:
+            return None
+        if self.host_proc(pid):
+            return sockets.read_listeners(pid)
+        self.looks_cost_a_container = True
+        try:
+            return sockets.parse_tables(self._read_inside(["/proc/net/tcp", "/proc/net/tcp6"]))
+        except (inside.NoReader, docker.errors.DockerException, requests.exceptions.RequestException):
+            return None
+
+    def pid1(self) -> signals.Pid1:
+        """PID 1: its command line and what it does with SIGTERM. From this host's /proc when it is
+        the daemon's, else the engine's `top`, else read from inside its PID namespace."""
+        pid = self.host_pid()
+        if not pid:
+            return signals.Pid1("", None)
+        if self.host_proc(pid):
+            return signals.read_pid1(pid)
+        try:
+            seen = signals.from_top(self.client.api.top(self.container.id, ps_args=signals.TOP_PS_ARGS), pid)
+            if seen is not None:
+                return seen
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            pass
+        try:
+            status = self._read_inside(["/proc/1/status"], pid_namespace=True)
+            cmdline = self._read_inside(["/proc/1/cmdline"], pid_namespace=True)
+        except (inside.NoReader, docker.errors.DockerException, requests.exceptions.RequestException):
+            return signals.Pid1("", None)
+        return signals.from_proc(status.decode("utf-8", "replace"), cmdline)
+
+    def _read_inside(self, paths: list[str], pid_namespace: bool = False) -> bytes:
+        return inside.read_files(self.client, self.image.id, self.container.id, paths, self.labels, pid_namespace)
 
     def log_tail(self, lines: int = logs.TAIL_LINES) -> list[str]:
         return logs.tail(self.container, lines)
@@ -239,8 +286,9 @@ class CandidateFactory:
     before_remove: Callable[[Candidate], None] | None = None
     # Shared by every candidate: a stream one of them showed never ends is not waited out again.
     traffic: bounded.Traffic = field(default_factory=bounded.Traffic)
+    reach: Reach = LOCAL
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
                          internal_network=self.internal_network, before_remove=self.before_remove, check=check,
-                         traffic=self.traffic)
+                         traffic=self.traffic, reach=self.reach)

@@ -58,10 +58,45 @@ def connect(timeout_s: float = CALL_TIMEOUT_S, version: str | None = None) -> do
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         cause, advice = unreachable(str(exc))
         raise InfrastructureError(f"cannot reach the Docker daemon at {where()} ({cause}): {advice}") from None
+    if _older(client.api.api_version, MIN_API_VERSION):
+        client.close()
+        raise InfrastructureError(
+            f"the Docker daemon at {where()} speaks API {client.api.api_version}; the suite needs {MIN_API_VERSION} "
+            "(Docker 17.06, Podman 3) or newer: upgrade the engine, or set DOCKER_HOST to a newer one")
     return client
 
 
+# `wait(condition="not-running")`, which every stop is timed with, came with API 1.30.
+MIN_API_VERSION = "1.30"
+
+
+def _older(version: str, than: str) -> bool:
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in v.split(".") if p.isdigit())
+    return parts(version) < parts(than)
+
+
+def describe(client: docker.DockerClient) -> dict[str, object]:
+    """The engine, as the report names it: Docker or Podman, version, API, OS, rootless or not."""
+    try:
+        version, info = client.version(), client.info()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        return {"kind": "unknown", "error": first_line(exc)}
+    components = [str(c.get("Name", "")) for c in version.get("Components") or []]
+    options = " ".join(info.get("SecurityOptions") or [])
+    return {
+        "kind": "Podman" if any("podman" in c.lower() for c in components) else "Docker",
+        "version": version.get("Version", ""),
+        "api_version": client.api.api_version,
+        "os": info.get("OperatingSystem", "") or version.get("Os", ""),
+        "architecture": version.get("Arch", ""),
+        "rootless": "rootless" in options,
+        "address": where(),
+    }
+
+
 _START = "start it (`sudo dockerd &` or `systemctl start docker`) or set DOCKER_HOST"
+_START_PODMAN = "start Podman's socket (`systemctl --user start podman.socket`, or `podman system service --time=0 &`)"
 # What the client's error says → (the cause in a few words, what to do). The client's own wording
 # nests a requests error in a urllib3 one: shown whole it is a paragraph of internals.
 _UNREACHABLE = (
@@ -76,11 +111,20 @@ _UNREACHABLE = (
 )
 
 
-def unreachable(error: str) -> tuple[str, str]:
-    """(cause, what to do) for an error met connecting to the daemon."""
+def unreachable(error: str, address: str | None = None) -> tuple[str, str]:
+    """(cause, what to do) for an error met connecting to the daemon at `address` (DOCKER_HOST)."""
+    address = where() if address is None else address
     for said, cause, advice in _UNREACHABLE:
         if said.lower() in error.lower():
+            if advice is _START and "podman" in address:
+                advice = _START_PODMAN
+            elif advice is _START and address.startswith("ssh://"):
+                advice = "check that `ssh` to that host works without a password prompt (a key in ssh-agent)"
             return cause, advice
+    if address.startswith("ssh://"):
+        return ((error.strip().splitlines() or ["no answer"])[0][:300],
+                "check that `ssh` to that host works without a password prompt (a key in ssh-agent) and that the "
+                "user there may use the Docker socket")
     return (error.strip().splitlines() or ["no answer"])[0][:300], _START
 
 

@@ -20,9 +20,20 @@ LABEL_OWNER = "org.agent-conformance.owner"
 LABEL_ROLE = "org.agent-conformance.role"
 
 
-def owner_id() -> str:
-    """`host:pid` of this process: whose containers they are, and whether that run is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def owner_host() -> str:
+    """This host and PID namespace (`host@pidns`): a PID means something only within one namespace,
+    and runs in other namespaces (containers beside the same socket, Docker Desktop's users of one
+    VM) share the engine: their containers are theirs to remove."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        namespace = "?"
+    return f"{socket.gethostname()}@{namespace}"
+
+
+def owner_id(pid: int | None = None) -> str:
+    """`host@pidns:pid` of this process: whose containers they are, and whether that run is still alive."""
+    return f"{owner_host()}:{os.getpid() if pid is None else pid}"
 
 
 def run_labels(run_id: str, owner: str, **more: str) -> dict[str, str]:
@@ -71,9 +82,9 @@ def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int
 
 
 def reap_orphans(client: docker.DockerClient) -> int:
-    """Remove what runs on this host left behind when they were killed (their owner PID is gone):
-    containers, volumes and networks."""
-    host = socket.gethostname()
+    """Remove what runs on this host (and in this PID namespace) left behind when they were killed
+    (their owner PID is gone): containers, volumes and networks."""
+    host = owner_host()
     try:
         found = labelled(client, [LABEL])
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
@@ -81,8 +92,8 @@ def reap_orphans(client: docker.DockerClient) -> int:
     owners = {(item.get("Labels") or {}).get(LABEL_OWNER, "") for items in found for item in items}
     removed = 0
     for owner in owners:
-        owner_host, _, pid = owner.rpartition(":")
-        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+        owner_at, _, pid = owner.rpartition(":")
+        if owner_at == host and pid.isdigit() and not _alive(int(pid)):
             removed += remove_labelled(client, {LABEL_OWNER: owner})
     return removed
 

@@ -140,8 +140,8 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
             if last.status is not None and last.status < 500:
                 return ended(StartupState.SERVING)
             if now >= next_socket_look:
-                next_socket_look = now + 0.5
                 listeners = candidate.listeners()
+                next_socket_look = time.monotonic() + (1.0 if candidate.looks_cost_a_container else 0.5)
                 early = _socket_verdict(candidate, listeners)
                 if early:
                     return ended(early[0], served_port=early[1])

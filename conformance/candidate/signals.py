@@ -1,5 +1,6 @@
 """SIGTERM as the platform sends it: how long the container takes to exit and with which code, and
-what PID 1 is and does with SIGTERM (its disposition, read from /proc). Our own wait is bounded:
+what PID 1 is and does with SIGTERM (its disposition: read from /proc on the daemon's host, from the
+engine's `top` (ps on the daemon's host), or from inside: `Candidate.pid1`). Our own wait is bounded:
 past `GIVE_UP_S` the container is killed. Why a stop was slow is `lifecycle.stop_causes`'.
 """
 
@@ -32,7 +33,7 @@ def catches_signal(proc_status: str, number: int = SIGTERM_NUMBER, mask: str = "
 
 @dataclass(frozen=True)
 class Pid1:
-    command: str  # "/bin/sh -c python agent.py"; "" when /proc is not readable from here
+    command: str  # "/bin/sh -c python agent.py"; "" when it could not be read
     catches_term: bool | None
     ignores_term: bool = False  # SIGTERM set to SIG_IGN: only SIGKILL stops it
 
@@ -42,11 +43,38 @@ def read_pid1(host_pid: int) -> Pid1:
     try:
         with open(f"/proc/{host_pid}/cmdline", "rb") as cmdline:  # a command line can be megabytes long
             raw = cmdline.read(_CMDLINE_BYTES)
-        command = raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
         status = Path(f"/proc/{host_pid}/status").read_text()
     except OSError:
         return Pid1("", None)
+    return from_proc(status, raw)
+
+
+def from_proc(status: str, cmdline: bytes) -> Pid1:
+    """PID 1 from the text of its /proc/<pid>/status and the bytes of its cmdline."""
+    command = cmdline[:_CMDLINE_BYTES].replace(b"\0", b" ").decode("utf-8", "replace").strip()
     return Pid1(command, catches_signal(status), bool(catches_signal(status, mask="SigIgn")))
+
+
+TOP_PS_ARGS = "-o pid,caught,ignored,args"  # procps' ps: the masks of caught and ignored signals, in hex
+
+
+def from_top(top: dict, host_pid: int, number: int = SIGTERM_NUMBER) -> Pid1 | None:
+    """PID 1 from the engine's `top` answer for TOP_PS_ARGS; None when it lacks the columns (the
+    daemon's host has another ps, or the engine is Podman, whose top has its own descriptors)."""
+    titles = [t.upper() for t in top.get("Titles") or []]
+    if not {"PID", "CAUGHT", "IGNORED"} <= set(titles) or titles[-1] not in ("COMMAND", "ARGS", "CMD"):
+        return None
+    for row in top.get("Processes") or []:
+        fields = dict(zip(titles, row))
+        if str(fields.get("PID", "")).strip() != str(host_pid):
+            continue
+        try:
+            caught, ignored = (int(str(fields[k]).strip(), 16) for k in ("CAUGHT", "IGNORED"))
+        except ValueError:
+            return None
+        return Pid1(str(row[-1])[:_CMDLINE_BYTES].strip(), bool(caught >> (number - 1) & 1),
+                    bool(ignored >> (number - 1) & 1))
+    return None
 
 
 @dataclass
@@ -74,9 +102,10 @@ class Shutdown:
         return line + (f"; the stream {self.stream}" if self.stream else "")
 
 
-def sigterm(container, when: str, host_pid: int) -> Shutdown:
-    """Send SIGTERM, wait for the exit up to GIVE_UP_S, then SIGKILL. The container stays (exited)."""
-    result = Shutdown(when, read_pid1(host_pid))
+def sigterm(container, when: str, pid1: Pid1) -> Shutdown:
+    """Send SIGTERM, wait for the exit up to GIVE_UP_S, then SIGKILL. The container stays (exited).
+    `pid1`: what PID 1 was just before."""
+    result = Shutdown(when, pid1)
     try:
         sent = time.monotonic()
         container.kill(signal="SIGTERM")

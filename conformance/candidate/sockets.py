@@ -1,5 +1,6 @@
 """The TCP sockets a container listens on, read from its network namespace (`/proc/<pid>/net/tcp`
-and `tcp6` on the Docker host): evidence such as "listens on 127.0.0.1:8080 only"."""
+and `tcp6` on the Docker host, or `/proc/net/tcp*` read from inside: `inside`): evidence such as
+"listens on 127.0.0.1:8080 only"."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ def parse_proc_net_tcp(text: str) -> list[Listener]:
     return listeners
 
 
+def parse_tables(raw: bytes) -> list[Listener]:
+    """Listening sockets in /proc/net/tcp and tcp6 read one after the other (each header line is
+    skipped as a line that is not LISTEN)."""
+    text = raw[:_MAX_TABLE_CHARS * 2].decode("ascii", "replace")
+    return sorted(set(parse_proc_net_tcp("\n" + text)))
+
+
 def read_listeners(pid: int, proc: Path = Path("/proc")) -> list[Listener] | None:
     """Listening TCP sockets of the network namespace of `pid`; None when the host's /proc does not
     show it (remote Docker daemon, no permission)."""
@@ -70,7 +78,7 @@ def read_listeners(pid: int, proc: Path = Path("/proc")) -> list[Listener] | Non
 
 def describe(listeners: list[Listener] | None) -> str:
     if listeners is None:
-        return "listening sockets unknown (the container's /proc is not readable from here)"
+        return "listening sockets unknown (the container's /proc could not be read)"
     if not listeners:
         return "listens on no TCP port"
     return "listens on " + ", ".join(str(x) for x in listeners)

@@ -71,7 +71,7 @@ def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
     candidate = trial.candidate
     try:
         before = candidate.address()
-        result.stop = signals.sigterm(candidate.container, "while idle", candidate.host_pid())
+        result.stop = signals.sigterm(candidate.container, "while idle", candidate.pid1())
         candidate.start_again()
         result.restarted = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S)
         if result.restarted.serving:
@@ -107,7 +107,7 @@ def sigterm_mid_stream(make: Make, variant: str, config: AgentConfig) -> Sigterm
         in_flight = stream.start()
         when = (f"while {endpoint.label} streamed" if in_flight
                 else f"after {endpoint.label} (Accept: {mediatype.EVENT_STREAM}) {stream.ended or 'sent nothing'}")
-        result.stop = signals.sigterm(candidate.container, when, candidate.host_pid())
+        result.stop = signals.sigterm(candidate.container, when, candidate.pid1())
         seen = stream.finish()  # joined either way: bounded by the request timeout
         result.stop.stream = seen if in_flight else ""
     except _DOCKER_ERRORS as exc:

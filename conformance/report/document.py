@@ -15,10 +15,12 @@ from .results import RequirementResult, verdict
 
 
 def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float,
-          measurements: dict[str, list] | None = None, endpoints: list[str] = ()) -> dict[str, Any]:
+          measurements: dict[str, list] | None = None, endpoints: list[str] = (),
+          engine: dict | None = None) -> dict[str, Any]:
     """`measurements`: what the run measured (`conformance.measurements.merge`), for the plots of
     the HTML report; an empty section when the run measured nothing. `endpoints`: the declared
-    endpoints' labels, whose calls the report counts."""
+    endpoints' labels, whose calls the report counts. `engine`: the container engine the run used
+    and how it reached the candidates (`candidate.engine.describe`); empty when none answered."""
     measurements = measurements or {}
     return {
         "suite": {"name": SUITE_NAME, "version": __version__},
@@ -28,6 +30,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
             "os": image.os if image else "",
             "architecture": image.architecture if image else "",
         },
+        "engine": dict(engine or {}),
         "verdict": verdict(results),
         "duration_s": round(duration_s, 3),
         "requirements": [

@@ -16,7 +16,7 @@ from typing import Any
 from ..contract.catalogue import BY_ID
 from . import plots
 from .results import Status
-from .terminal import calls_line, verdict_line
+from .terminal import calls_line, engine_line, verdict_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -65,6 +65,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<p class="meta">Suite {escape(report["suite"]["name"])} {escape(report["suite"]["version"])} · image '
         f"<code>{escape(image['id'] or 'unknown')}</code> ({escape(image['os'] or '?')}/"
         f"{escape(image['architecture'] or '?')}) · {report['duration_s']:.1f} s</p>",
+        f'<p class="meta">{escape(engine_line(report))}</p>' if engine_line(report) else "",
         f'<p class="meta">{escape(calls)}</p>' if calls else "",
         "<h2>Requirements</h2>",
         _table(report["requirements"]),

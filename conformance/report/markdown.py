@@ -7,11 +7,11 @@ from typing import Any
 
 from ..contract.catalogue import BY_ID
 from .results import Status
-from .terminal import calls_line, table_rows, verdict_line
+from .terminal import calls_line, engine_line, table_rows, verdict_line
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    image, calls = report["image"], calls_line(report)
+    image, calls, engine = report["image"], calls_line(report), engine_line(report)
     lines = [
         f"# Conformance report: `{image['ref']}`",
         "",
@@ -20,6 +20,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Suite {report['suite']['name']} {report['suite']['version']} · image `{image['id'] or 'unknown'}` "
         f"({image['os'] or '?'}/{image['architecture'] or '?'}) · {report['duration_s']:.1f} s",
         "",
+        *([engine, ""] if engine else []),
         *([calls, ""] if calls else []),
         "| Requirement | Level | Status | What it asks |",
         "|---|---|---|---|",

@@ -39,3 +39,17 @@ def render_terminal(report: dict[str, Any]) -> list[str]:
     lines = [verdict_line(report)]
     lines += [f"  {rid:<{width}}  {level:<6}  {status:<5}  {title}" for rid, level, status, title in rows]
     return lines
+
+
+def engine_line(report: dict[str, Any]) -> str:
+    """Which engine ran the candidates and how they were reached: the same verdict is expected
+    from every engine, and a reader comparing two reports needs to know."""
+    engine = report.get("engine") or {}
+    if not engine.get("kind"):
+        return ""
+    rootless = ", rootless" if engine.get("rootless") else ""
+    what = (f"{engine['kind']} {engine.get('version', '')} (API {engine.get('api_version', '?')}, "
+            f"{engine.get('os', '?')}{rootless}) at {engine.get('address', '?')}")
+    reached = f"; candidates reached {engine['reached']}" if engine.get("reached") else ""
+    return f"Engine: {what}{reached}."
+

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from conformance.candidate import reach
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
 from conformance.candidate.engine import connect, inspect_image
 from conformance.contract.catalogue import LIFECYCLE_IDS
@@ -63,7 +64,8 @@ def image_info(run_state, docker_client):
 def candidates(run_state, docker_client, image_info, budgets) -> CandidateFactory:
     """Makes this run's candidates: labelled, confined, within the budgets, their logs kept."""
     return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, budgets,
-                            run_state.internal_network, _measure_then(run_state.before_remove, run_state))
+                            run_state.internal_network, _measure_then(run_state.before_remove, run_state),
+                            reach=run_state.reach or reach.for_engine(docker_client))
 
 
 def _measure_then(keep_log, run_state):

@@ -3,12 +3,12 @@ volume or network of the suite behind."""
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
+from conformance.candidate.labels import owner_host
 from tests.helpers import labelled_owners, owner_alive
 
 HERE = Path(__file__).parent
@@ -25,7 +25,7 @@ def no_container_of_ours_outlives_the_session(docker_client):
     """After the whole session, nothing the suite's runs labelled may remain (per-run checks above
     catch the culprit; this catches runs the tests did not wait for)."""
     yield
-    mine = f"{socket.gethostname()}:"
+    mine = f"{owner_host()}:"
     deadline = time.monotonic() + 10
     while True:
         left = [name for name, owner in labelled_owners(docker_client) if owner.startswith(mine) and not owner_alive(owner)]

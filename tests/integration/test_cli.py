@@ -69,7 +69,7 @@ def test_interrupt_removes_containers_and_writes_the_report(sig, built_samples, 
     sample = built_samples["broken/slow-start"]  # 5 s to ready: time to interrupt it mid-wait
     started = time.monotonic()
     process = start_cli([sample.tag, "--agent-config", str(sample.agent_config)], tmp_path)
-    owner = f"{__import__('socket').gethostname()}:{process.pid}"
+    owner = owner_of(process)
     deadline = time.monotonic() + 60
     while not leftovers(docker_client, owner):
         assert process.poll() is None and time.monotonic() < deadline, "no candidate appeared"
