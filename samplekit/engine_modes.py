@@ -79,12 +79,15 @@ def entered(name: str, images: list[str] = ()) -> Iterator[Mode]:
                           "-v", f"{socket}:{socket}", "-v", f"{ROOT}:{ROOT}", "-w", str(ROOT),
                           "--entrypoint", "python", image])
     elif name in ("dind", "podman"):
-        host = _script(f"{name}.sh", "up")
+        # No host route into Docker-in-Docker's networks: as from a GitLab job beside a dind
+        # service, only the ports it publishes are reachable.
+        env = {"DIND_ROUTE": "0"}
         try:
+            host = _script(f"{name}.sh", "up", env=env).removeprefix("DOCKER_HOST=")
             if images:
-                _script(f"{name}.sh", "load", *images)
+                _script(f"{name}.sh", "load", *images, env=env)
             yield Mode(name, [sys.executable], {"DOCKER_HOST": host})
         finally:
-            _script(f"{name}.sh", "down")
+            _script(f"{name}.sh", "down", env=env)
     else:
         raise InfrastructureError(f"no engine mode {name!r}: the modes are {', '.join(MODES)}")

@@ -45,6 +45,7 @@ class Constraints:
 
 
 PLATFORM_CONSTRAINTS = Constraints()
+PODMAN_WRITABLE_ON_READ_ONLY = ("/run", "/var/tmp")
 
 _serial = itertools.count(1)
 
@@ -66,7 +67,7 @@ class Candidate:
         self, client: docker.DockerClient, image: ImageInfo, run_id: str,
         constraints: Constraints = PLATFORM_CONSTRAINTS, owner: str | None = None, budgets: Budgets | None = None,
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
-        check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL,
+        check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL, engine_kind: str = "Docker",
     ):
         self.client = client
         self.image = image
@@ -75,6 +76,7 @@ class Candidate:
         self.budgets = budgets or Budgets()
         self.internal_network = internal_network
         self.reach = reach  # where port 8080 is published and connected to
+        self.engine_kind = engine_kind  # "Docker" or "Podman" (engine.describe)
         self.before_remove = before_remove
         self.traffic = traffic or bounded.Traffic()  # what the run knows of the image's streams
         self.labels = run_labels(run_id, owner or owner_id(), **{LABEL_ROLE: constraints.role})
@@ -87,6 +89,7 @@ class Candidate:
         self._removed = False
         self._host_proc: dict[tuple[str, int], bool] = {}
         self.looks_cost_a_container = False  # its sockets are read by a helper container: look less often
+        self.unseen = ""  # why its sockets could not be read, if they could not
         self.check = check  # the check or trial it serves, naming its kept log; "" for the shared one
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -115,6 +118,11 @@ class Candidate:
         if self.constraints.reserved_env:
             tc.with_envs(**RESERVED_ENV)
         tc.with_tmpfs_mount("/tmp", TMPFS_OPTIONS)
+        if self.engine_kind == "Podman" and self.constraints.read_only_root:
+            # Podman mounts writable tmpfs on these of a read-only container (the compatible API
+            # cannot say no): read-only ones instead, so a write there fails as on the platform.
+            for path in PODMAN_WRITABLE_ON_READ_ONLY:
+                tc.with_tmpfs_mount(path, "ro")
         mounts = []
         if self.constraints.mask_volumes:
             for path in self.image.volumes:
@@ -224,8 +232,21 @@ class Candidate:
         self.looks_cost_a_container = True
         try:
             return sockets.parse_tables(self._read_inside(["/proc/net/tcp", "/proc/net/tcp6"]))
-        except (inside.NoReader, docker.errors.DockerException, requests.exceptions.RequestException):
-            return None
+        except inside.NoReader as exc:
+            self.unseen = str(exc)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            self.unseen = f"the helper container that reads them failed: {first_line(exc)}"
+        return None
+
+    def answers_http_inside(self, listener: sockets.Listener, path: str) -> bool:
+        """Whether HTTP answers on `listener`, asked from inside the container's network namespace
+        (a port the suite cannot reach from where it stands); False when that cannot be asked."""
+        host = "127.0.0.1" if listener.all_interfaces else listener.address
+        try:
+            return bool(inside.answers_http(self.client, self.image.id, self.container.id, host, listener.port, path,
+                                            self.labels))
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return False
 
     def pid1(self) -> signals.Pid1:
         """PID 1: its command line and what it does with SIGTERM. From this host's /proc when it is
@@ -239,8 +260,8 @@ class Candidate:
             seen = signals.from_top(self.client.api.top(self.container.id, ps_args=signals.TOP_PS_ARGS), pid)
             if seen is not None:
                 return seen
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
-            pass
+        except (docker.errors.DockerException, requests.exceptions.RequestException, ValueError):
+            pass  # Podman's top answers these ps arguments with a body that is not JSON
         try:
             status = self._read_inside(["/proc/1/status"], pid_namespace=True)
             cmdline = self._read_inside(["/proc/1/cmdline"], pid_namespace=True)
@@ -287,8 +308,9 @@ class CandidateFactory:
     # Shared by every candidate: a stream one of them showed never ends is not waited out again.
     traffic: bounded.Traffic = field(default_factory=bounded.Traffic)
     reach: Reach = LOCAL
+    engine_kind: str = "Docker"
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
                          internal_network=self.internal_network, before_remove=self.before_remove, check=check,
-                         traffic=self.traffic, reach=self.reach)
+                         traffic=self.traffic, reach=self.reach, engine_kind=self.engine_kind)

@@ -90,7 +90,7 @@ def describe(client: docker.DockerClient) -> dict[str, object]:
         "api_version": client.api.api_version,
         "os": info.get("OperatingSystem", "") or version.get("Os", ""),
         "architecture": version.get("Arch", ""),
-        "rootless": "rootless" in options,
+        "rootless": bool(info.get("Rootless")) or "rootless" in options,  # Podman says it at the top level
         "address": where(),
     }
 

@@ -5,12 +5,14 @@ namespace (a local rootful engine). Elsewhere (Docker Desktop's VM, Docker-in-Do
 DOCKER_HOST, the suite in a container of its own, Podman) the same files are read by a short-lived
 helper container that joins the candidate's network (and, for PID 1, PID) namespace. The engine
 pulls nothing, so the helper runs the candidate's own image with its entrypoint replaced by the
-first reader the image has: `cat`, busybox's, or an interpreter. The evidence is the same text
-whichever way it was read; only the time differs.
+first reader the image has: `cat`, busybox's, or an interpreter. An image with none (FROM scratch,
+distroless) is read with `cat` from AGENT_CONFORMANCE_HELPER_IMAGE (e.g. busybox) if that image is
+in the engine. The evidence is the same text whichever way it was read; only the time differs.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -29,8 +31,24 @@ READERS: tuple[tuple[str, ...], ...] = (
     ("cat",), ("busybox", "cat"), ("python3", "-c", _PY), ("python", "-c", _PY), ("node", "-e", _JS),
 )
 ROLE = "helper"
+HELPER_IMAGE_VARIABLE = "AGENT_CONFORMANCE_HELPER_IMAGE"
+
+# HTTP from inside, for a port the suite cannot reach: the first line of the answer, or nothing.
+_PY_HTTP = ("import socket, sys\ns = socket.create_connection((sys.argv[1], int(sys.argv[2])), 2)\n"
+            "s.sendall(('GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' % (sys.argv[3], sys.argv[1])).encode())\n"
+            "s.settimeout(2)\nsys.stdout.write(s.recv(64).decode('latin-1'))")
+_JS_HTTP = ("const [h, p, u] = process.argv.slice(1); const s = require('net').connect(+p, h, () => "
+            "s.write(`GET ${u} HTTP/1.0\\r\\nHost: ${h}\\r\\n\\r\\n`)); s.on('data', d => { "
+            "process.stdout.write(d.slice(0, 64)); process.exit(0) }); s.on('error', () => process.exit(1)); "
+            "setTimeout(() => process.exit(1), 2000)")
+HTTP_CLIENTS: tuple[tuple[str, ...], ...] = (
+    ("python3", "-c", _PY_HTTP, "{host}", "{port}", "{path}"), ("python", "-c", _PY_HTTP, "{host}", "{port}", "{path}"),
+    ("node", "-e", _JS_HTTP, "{host}", "{port}", "{path}"),
+    ("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "HTTP/%{http_code}", "http://{host}:{port}{path}"),
+)
 
 _reader_of_image: dict[str, tuple[str, ...] | None] = {}  # image ID → the reader that worked (None: none)
+_http_client_of_image: dict[str, tuple[str, ...] | None] = {}
 _lock = threading.Lock()
 
 
@@ -58,7 +76,7 @@ def read_files(client: docker.DockerClient, image_id: str, container_id: str, pa
     with _lock:
         known = _reader_of_image.get(image_id, ())
     if known is None:
-        raise NoReader(_no_reader(image_id))
+        return _read_with_helper_image(client, image_id, container_id, paths, labels, pid_namespace)
     for reader in ([known] if known else READERS):
         try:
             output = _run(client, image_id, container_id, [*reader, *paths], labels, pid_namespace)
@@ -71,12 +89,51 @@ def read_files(client: docker.DockerClient, image_id: str, container_id: str, pa
         return output
     with _lock:
         _reader_of_image[image_id] = None
-    raise NoReader(_no_reader(image_id))
+    return _read_with_helper_image(client, image_id, container_id, paths, labels, pid_namespace)
+
+
+def answers_http(client: docker.DockerClient, image_id: str, container_id: str, host: str, port: int, path: str,
+                 labels: dict[str, str]) -> bool | None:
+    """Whether HTTP answers at host:port inside the container's network namespace (for a port
+    the suite cannot reach from where it stands); None when the image has no client to ask with."""
+    with _lock:
+        known = _http_client_of_image.get(image_id, ())
+    if known is None:
+        return None
+    for template in ([known] if known else HTTP_CLIENTS):
+        command = [part.replace("{host}", host).replace("{port}", str(port)).replace("{path}", path)
+                   for part in template]
+        try:
+            output = _run(client, image_id, container_id, command, labels, pid_namespace=False)
+        except docker.errors.APIError as exc:
+            if _missing_program(exc):
+                continue
+            raise
+        with _lock:
+            _http_client_of_image[image_id] = template
+        text = output.decode("latin-1", "replace")
+        return text.startswith("HTTP/") and not text.startswith("HTTP/000")
+    with _lock:
+        _http_client_of_image[image_id] = None
+    return None
+
+
+def _read_with_helper_image(client: docker.DockerClient, image_id: str, container_id: str, paths: list[str],
+                            labels: dict[str, str], pid_namespace: bool) -> bytes:
+    helper = os.environ.get(HELPER_IMAGE_VARIABLE, "").strip()
+    if not helper:
+        raise NoReader(_no_reader(image_id))
+    try:
+        return _run(client, helper, container_id, ["cat", *paths], labels, pid_namespace)
+    except docker.errors.APIError as exc:
+        raise NoReader(f"{_no_reader(image_id)}, and {HELPER_IMAGE_VARIABLE}={helper} could not read it either: "
+                       f"{str(exc).splitlines()[0][:200]}") from None
 
 
 def _no_reader(image_id: str) -> str:
     names = ", ".join(" ".join(r[:2]) if r[0] == "busybox" else r[0] for r in READERS)
-    return f"the image {image_id[7:19]} has none of {names} to read the container's /proc with"
+    return (f"the image has none of {names} to read the container's /proc with from here "
+            f"(set {HELPER_IMAGE_VARIABLE} to an image with `cat` in the engine, e.g. busybox)")
 
 
 def _missing_program(exc: docker.errors.APIError) -> bool:

@@ -56,6 +56,8 @@ def remove_labelled(client: docker.DockerClient, filters: dict[str, str]) -> int
     removed = 0
     try:
         containers, volumes, networks = labelled(client, [f"{k}={v}" for k, v in filters.items()])
+        # Helpers first: Podman refuses to remove a container whose namespaces another one joined.
+        containers.sort(key=lambda c: (c.get("Labels") or {}).get(LABEL_ROLE) != "helper")
         for container in containers:
             try:
                 client.api.remove_container(container["Id"], force=True, v=True)

@@ -37,6 +37,9 @@ class Reach:
     publish_ip: str | None  # where 8080 is published on the daemon's host; None: not published
     host: str  # where a published port is connected to
     how: str  # one line for the report
+    # The containers' own addresses lead to them from here (another port of theirs can be tried
+    # directly). Elsewhere an address may lead nowhere, or to a proxy that answers for anything.
+    routable: bool = False
 
     @property
     def by_address(self) -> bool:
@@ -48,6 +51,7 @@ class Reach:
 
 
 LOCAL = Reach("127.0.0.1", "127.0.0.1", "at 127.0.0.1 through a port the engine published there")
+LOCAL_ON_DAEMON_HOST = Reach(LOCAL.publish_ip, LOCAL.host, LOCAL.how, routable=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,13 +104,21 @@ def resolve(environ: Mapping[str, str] = os.environ, in_container: bool | None =
     if in_container is None:
         in_container = any(Path(marker).exists() for marker in _CONTAINER_MARKERS) and not gateway_here
     if wanted == "address" or (not wanted and in_container and not remote_host):
-        return Reach(None, "", "at its own address on the engine's network (the suite runs in a container)")
+        return Reach(None, "", "at its own address on the engine's network (the suite runs in a container)",
+                     routable=True)
     if remote_host and not _is_loopback(remote_host):
         return Reach("0.0.0.0", remote_host,
                      f"at {remote_host}, the daemon's host, through a port published on its every interface")
-    return LOCAL
+    return LOCAL_ON_DAEMON_HOST if gateway_here else LOCAL
 
 
 def for_engine(client, environ: Mapping[str, str] = os.environ) -> Reach:
-    """`resolve`, with the engine asked where its bridge is."""
-    return resolve(environ, gateway_here=bridge_gateway_is_here(client))
+    """`resolve`, with the engine asked where it runs: its bridge's gateway is an address of this
+    host, or (Podman's bridge exists only while a container runs) it names this host as its own."""
+    here = bridge_gateway_is_here(client)
+    if not here:
+        try:
+            here = client.info().get("Name") == socket.gethostname()
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            pass
+    return resolve(environ, gateway_here=here)

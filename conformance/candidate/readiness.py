@@ -56,6 +56,7 @@ class Startup:
     # stand-in: the platform's candidate does not start (why: `note`, which ID: `blame`), so the
     # checks that need HTTP use a candidate with one constraint relaxed (lifecycle.session).
     note: str = ""
+    sockets_unseen: str = ""  # why the listening sockets are unknown, if they are
 
     @property
     def serving(self) -> bool:
@@ -88,6 +89,8 @@ class Startup:
     def details(self) -> list[str]:
         """Evidence beside the cause: the sockets and the log tail."""
         lines = [f"sockets: the container {sockets.describe(self.listeners)}"]
+        if self.listeners is None and self.sockets_unseen:
+            lines.append(f"sockets unknown because {self.sockets_unseen}")
         if self.log_tail:
             lines.append(f"log tail ({len(self.log_tail)} lines):")
             lines += [f"  | {line}" for line in self.log_tail]
@@ -172,10 +175,15 @@ def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tupl
     for listener in listeners:
         if listener.loopback or not ip:
             continue
-        with exchange.make_client(f"http://{ip}:{listener.port}", candidate.budgets) as http:
-            if exchange.request(http, "GET", READY_PATH, timeout_s=0.5).status is not None:
-                return (StartupState.WRONG_PORT, listener.port)
+        if candidate.answers_http_inside(listener, READY_PATH) if not candidate.reach.routable else _answers(
+                candidate, f"http://{ip}:{listener.port}"):
+            return (StartupState.WRONG_PORT, listener.port)
     return None
+
+
+def _answers(candidate, url: str) -> bool:
+    with exchange.make_client(url, candidate.budgets) as http:
+        return exchange.request(http, "GET", READY_PATH, timeout_s=0.5).status is not None
 
 
 def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **details) -> Startup:
@@ -183,7 +191,7 @@ def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **d
     if state != StartupState.EXITED:
         listeners = candidate.listeners()  # fresh: the last look may predate the bind
     startup = Startup(state=state, elapsed_s=elapsed, budget_s=budget_s, last_answer=last, listeners=listeners,
-                      blame=startup_owner(state), **details)
+                      blame=startup_owner(state), sockets_unseen=candidate.unseen, **details)
     if state != StartupState.READY:
         startup.log_tail = candidate.log_tail()
     candidate.startup = startup

@@ -16,6 +16,8 @@ from ..candidate.changes import MAX_CHANGES
 from ..contract.platform import WRITABLE_PATHS
 
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
+# Files the engine itself puts into every container (Podman lists them as changes; Docker does not).
+ENGINE_MADE = ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/etc/mtab", "/run/.containerenv")
 SHOWN = 15
 
 
@@ -82,12 +84,12 @@ def classify(changes: list[dict] | None, writable_roots: tuple[str, ...] = WRITA
     """`changes`: the Engine API's container changes (`[{"Path": …, "Kind": 0|1|2}]`)."""
     complete = len(changes or []) < MAX_CHANGES
     entries = [(c["Path"], KINDS.get(c.get("Kind"), "changed")) for c in (changes or [])[:MAX_CHANGES]]
-    ignored = [p for p, _ in entries if any(_under(p, root) for root in writable_roots)]
+    ignored = [p for p, _ in entries if any(_under(p, root) for root in writable_roots) or p in ENGINE_MADE]
     entries = [(p, k) for p, k in entries if p not in ignored]
     code = [(p, k) for p, k in entries if is_bytecode(p)]
     rest = [(p, k) for p, k in entries if not is_bytecode(p)]
     # A directory only changed because of what is below it (bytecode, /tmp, a volume's mount point
-    # Docker made) is not a write of its own.
-    below = [p for p, _ in code] + ignored
+    # Docker made, the engine's own files, listed or not) is not a write of its own.
+    below = [p for p, _ in code] + ignored + list(ENGINE_MADE)
     rest = [(p, k) for p, k in rest if not (k == "changed" and any(_under(c, p) and c != p for c in below))]
     return DiffReport(outside=_fold(rest), bytecode=_fold(code), complete=complete)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.candidate import reach
+from conformance.candidate import engine, reach
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
 from conformance.candidate.engine import connect, inspect_image
 from conformance.contract.catalogue import LIFECYCLE_IDS
@@ -65,7 +65,8 @@ def candidates(run_state, docker_client, image_info, budgets) -> CandidateFactor
     """Makes this run's candidates: labelled, confined, within the budgets, their logs kept."""
     return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, budgets,
                             run_state.internal_network, _measure_then(run_state.before_remove, run_state),
-                            reach=run_state.reach or reach.for_engine(docker_client))
+                            reach=run_state.reach or reach.for_engine(docker_client),
+                            engine_kind=(run_state.engine or engine.describe(docker_client)).get("kind", "Docker"))
 
 
 def _measure_then(keep_log, run_state):

@@ -12,12 +12,13 @@ CONTAINER = "f" * 64
 # -- reaching the candidate ----------------------------------------------------------------------
 def test_a_local_socket_publishes_on_loopback_only():
     for environ in ({}, {"DOCKER_HOST": "unix:///var/run/docker.sock"}, {"DOCKER_HOST": "tcp://127.0.0.1:2375"}):
-        assert reach.resolve(environ, in_container=False) == reach.LOCAL
+        got = reach.resolve(environ, in_container=False)
+        assert (got.publish_ip, got.host, got.routable) == ("127.0.0.1", "127.0.0.1", False)
 
 
 def test_a_remote_daemon_publishes_on_its_host_and_is_reached_there():
     got = reach.resolve({"DOCKER_HOST": "tcp://10.1.2.3:2375"}, in_container=False)
-    assert (got.publish_ip, got.host, got.remote) == ("0.0.0.0", "10.1.2.3", True)
+    assert (got.publish_ip, got.host, got.remote, got.routable) == ("0.0.0.0", "10.1.2.3", True, False)
     assert "10.1.2.3" in got.how
     assert reach.resolve({"DOCKER_HOST": "ssh://me@build-box"}, in_container=False).host == "build-box"
     # GitLab's docker:dind service: the suite is in a container, and the daemon is remote all the same.
@@ -32,12 +33,14 @@ def test_testcontainers_host_override_wins():
 
 def test_a_container_marker_does_not_decide_when_the_bridge_gateway_is_here():
     # A CI machine may itself be a container (/.dockerenv) that runs the daemon.
-    assert reach.resolve({}, gateway_here=True) == reach.LOCAL
+    got = reach.resolve({}, gateway_here=True)
+    assert (got.publish_ip, got.host) == ("127.0.0.1", "127.0.0.1")
+    assert got.routable  # on the daemon's host: another port of a container can be tried at its address
 
 
 def test_in_a_container_beside_the_socket_the_candidate_is_reached_at_its_own_address():
     got = reach.resolve({"DOCKER_HOST": "unix:///var/run/docker.sock"}, in_container=True)
-    assert got.by_address and not got.remote
+    assert got.by_address and got.routable and not got.remote
     assert reach.resolve({"AGENT_CONFORMANCE_REACH": "published"}, in_container=True) == reach.LOCAL
     assert reach.resolve({"AGENT_CONFORMANCE_REACH": "address"}, in_container=False).by_address
 

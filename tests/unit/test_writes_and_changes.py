@@ -28,6 +28,14 @@ def test_tmp_is_writable_and_volumes_are_mounts_of_their_own():
     assert report.outside == []  # Docker made /app/data (the mount point), changing /app: not the agent
 
 
+def test_the_engines_own_files_are_not_the_agents_writes():
+    # What Podman lists for a container that wrote nothing: its own files and their parents.
+    assert writes.classify(changes("C /etc", "A /etc/hosts", "A /etc/mtab", "C /run", "A /run/.containerenv")).outside == []
+    assert writes.classify(changes("C /etc")).outside == []  # read-only root: the mount points' parent
+    report = writes.classify(changes("C /etc", "A /etc/hosts", "A /etc/agent.conf"))
+    assert [str(c) for c in report.outside] == ["added /etc/agent.conf"]
+
+
 def test_bytecode_is_information_and_takes_its_parents_along():
     report = writes.classify(changes(
         "C /app", "A /app/__pycache__", "A /app/__pycache__/agent.cpython-311.pyc",
