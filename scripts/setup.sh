@@ -54,6 +54,10 @@ fi
 if [ $# -eq 0 ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
   apt_install chromium
 fi
+# They also run the samples under Podman (tests/integration/test_engine_modes.py).
+if [ $# -eq 0 ] && ! command -v podman >/dev/null; then
+  apt_install podman
+fi
 
 # The samples named (certify-reference.sh: the reference alone, for a fast first verdict), else all.
 say "building the sample agents${1:+: $*} (cached after the first time)"
