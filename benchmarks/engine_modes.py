@@ -17,8 +17,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from samplekit import engine_modes
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # samplekit: the repository's, not installed
+
+from samplekit import engine_modes  # noqa: E402
 
 SAMPLES = ["reference", "broken/loopback-only"]
 _ROW = re.compile(r"^(\S+)\s+(ok|MISMATCH)\s.*\(([\d.]+) s\)$")
