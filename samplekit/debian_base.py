@@ -5,13 +5,21 @@ system's Python while the suite's virtualenv is still being made (a fresh machin
 waits on whichever takes longer, not on both):
 
     python3 -m samplekit.debian_base        # builds agent-conformance/debian-python:bookworm if absent
+    python3 -m samplekit.debian_base --arch arm64   # agent-conformance/debian-python:bookworm-arm64 (linux/arm64)
 
 mmdebstrap when it is installed (about 20 s: apt's parallel downloads, a tarball straight into
 `docker import`), else debootstrap (about 40 s, through a folder).
+
+The arm64 variant (`build("arm64")`, `image_name("arm64")`) is the same package set bootstrapped for
+arm64, whose maintainer scripts and venv run under QEMU user emulation: `scripts/qemu-arm64.sh` first
+(qemu-user-static and an aarch64 binfmt_misc handler with the F flag; mmdebstrap also wants arch-test).
+It is imported with `docker import --platform linux/arm64`, so its config says linux/arm64 and
+`docker run --platform linux/arm64` / `FROM` with `docker build --platform linux/arm64` take it offline.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -24,6 +32,9 @@ PATH = "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 PACKAGES = "python3,python3-venv"
 _JUNK = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man")
 _IMPORT = ["docker", "import", "--change", f"ENV PATH={PATH}", "--change", "ENV LANG=C.UTF-8", "-", DEBIAN_IMAGE]
+ARCHES = ("amd64", "arm64")
+DEBIAN_IMAGE_ARM64 = f"{DEBIAN_IMAGE}-arm64"
+_BINFMT_AARCH64 = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
 
 
 class BaseImageError(RuntimeError):
@@ -34,38 +45,90 @@ def log(message: str) -> None:
     print(f"[base] {message}", file=sys.stderr, flush=True)
 
 
-def exists() -> bool:
-    return subprocess.run(["docker", "image", "inspect", DEBIAN_IMAGE], capture_output=True, timeout=60).returncode == 0
+def image_name(arch: str = "amd64") -> str:
+    """agent-conformance/debian-python:bookworm for amd64, …:bookworm-arm64 for arm64."""
+    _check_arch(arch)
+    return DEBIAN_IMAGE if arch == "amd64" else f"{DEBIAN_IMAGE}-{arch}"
 
 
-def build() -> None:
+def exists(arch: str = "amd64") -> bool:
+    return subprocess.run(["docker", "image", "inspect", image_name(arch)], capture_output=True, timeout=60).returncode == 0
+
+
+def build(arch: str = "amd64") -> None:
+    _check_arch(arch)
+    if arch != "amd64":
+        _check_emulation(arch)
     if shutil.which("mmdebstrap"):
-        _with_mmdebstrap()
+        _with_mmdebstrap(arch)
     elif shutil.which("debootstrap"):
-        _with_debootstrap()
+        _with_debootstrap(arch)
     else:
         raise BaseImageError("mmdebstrap or debootstrap is needed to build the local base image: "
                              "apt-get install -y mmdebstrap")
+    if arch != "amd64":
+        _check_platform(arch)
 
 
-def _with_mmdebstrap() -> None:
-    log(f"building {DEBIAN_IMAGE} with mmdebstrap (about 20 s)")
+def _check_arch(arch: str) -> None:
+    if arch not in ARCHES:
+        raise BaseImageError(f"unknown architecture {arch!r}: one of {', '.join(ARCHES)}")
+
+
+def _check_emulation(arch: str) -> None:
+    """arm64 maintainer scripts and `python3 -m venv` run during the build: QEMU must be registered."""
+    try:
+        status = _BINFMT_AARCH64.read_text()
+    except OSError:
+        status = ""
+    if "enabled" not in status.splitlines() or "F" not in next(
+            (line for line in status.splitlines() if line.startswith("flags:")), ""):
+        raise BaseImageError(f"building the {arch} base needs QEMU user emulation (an enabled qemu-aarch64 binfmt "
+                             f"handler with the F flag): run scripts/qemu-arm64.sh")
+
+
+def _check_platform(arch: str) -> None:
+    """The imported image's config must say linux/<arch>, or `--platform linux/<arch>` will not find it."""
+    image = image_name(arch)
+    result = subprocess.run(["docker", "image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", image],
+                            capture_output=True, text=True, timeout=60)
+    platform = result.stdout.strip()
+    if result.returncode != 0 or platform != f"linux/{arch}":
+        raise BaseImageError(f"{image} was imported as {platform or result.stderr.strip()!r}, not linux/{arch} "
+                             "(this Docker's `docker import --platform` did not apply)")
+
+
+def _import_argv(arch: str) -> list[str]:
+    if arch == "amd64":
+        return _IMPORT
+    return [*_IMPORT[:2], "--platform", f"linux/{arch}", *_IMPORT[2:-1], image_name(arch)]
+
+
+def _with_mmdebstrap(arch: str = "amd64") -> None:
+    image = image_name(arch)
+    log(f"building {image} with mmdebstrap ({'about 20 s' if arch == 'amd64' else 'a few minutes under QEMU'})")
     junk = " ".join(f'"$1"/{path}/*' for path in _JUNK)
     argv = ["mmdebstrap", "--variant=minbase", f"--include={PACKAGES}", "--format=tar",
             '--customize-hook=chroot "$1" python3 -m venv /opt/venv', f"--customize-hook=rm -rf {junk}",
             "bookworm", "-", MIRROR]
-    _pipe(argv, "mmdebstrap")
+    if arch != "amd64":
+        argv.insert(1, f"--architectures={arch}")
+    _pipe(argv, "mmdebstrap", import_argv=_import_argv(arch))
 
 
-def _with_debootstrap() -> None:
-    log(f"building {DEBIAN_IMAGE} with debootstrap (about 40 s; mmdebstrap takes half)")
+def _with_debootstrap(arch: str = "amd64") -> None:
+    image = image_name(arch)
+    log(f"building {image} with debootstrap "
+        f"({'about 40 s; mmdebstrap takes half' if arch == 'amd64' else 'several minutes under QEMU'})")
     with tempfile.TemporaryDirectory(prefix="agent-conformance-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"
-        _run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", "bookworm", str(root), MIRROR], "debootstrap")
+        arch_args = [] if arch == "amd64" else [f"--arch={arch}"]
+        _run(["debootstrap", *arch_args, "--variant=minbase", f"--include={PACKAGES}", "bookworm", str(root), MIRROR],
+             "debootstrap")
         _run(["chroot", str(root), "python3", "-m", "venv", "/opt/venv"], "creating /opt/venv")
         for junk in _JUNK:
             shutil.rmtree(root / junk, ignore_errors=True)
-        _pipe(["tar", "-C", str(root), "-c", "."], "tar")
+        _pipe(["tar", "-C", str(root), "-c", "."], "tar", import_argv=_import_argv(arch))
 
 
 def _run(argv: list[str], what: str, timeout_s: float = 900) -> None:
@@ -77,12 +140,13 @@ def _run(argv: list[str], what: str, timeout_s: float = 900) -> None:
         raise BaseImageError(f"{what} failed (exit {result.returncode}):\n{_tail(result.stderr or result.stdout)}")
 
 
-def _pipe(argv: list[str], what: str, timeout_s: float = 900) -> None:
+def _pipe(argv: list[str], what: str, timeout_s: float = 900, import_argv: list[str] | None = None) -> None:
     """`argv | docker import …`: the root filesystem as a tar stream becomes the image."""
     with tempfile.TemporaryFile() as errors:
         producer = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors)
         try:
-            imported = subprocess.run(_IMPORT, stdin=producer.stdout, capture_output=True, text=True, timeout=timeout_s)
+            imported = subprocess.run(import_argv or _IMPORT, stdin=producer.stdout, capture_output=True, text=True,
+                                      timeout=timeout_s)
         finally:
             producer.stdout.close()
             try:
@@ -101,10 +165,16 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m samplekit.debian_base",
+                                     description="Build the local Debian bookworm Python base image if it is absent.")
+    parser.add_argument("--arch", choices=ARCHES, default="amd64",
+                        help="amd64: %s (default); arm64: %s, under QEMU (scripts/qemu-arm64.sh first)"
+                             % (DEBIAN_IMAGE, DEBIAN_IMAGE_ARM64))
+    args = parser.parse_args(argv)
     try:
-        if not exists():
-            build()
+        if not exists(args.arch):
+            build(args.arch)
     except (BaseImageError, OSError, subprocess.SubprocessError) as exc:
         print(f"[base] {exc}", file=sys.stderr)
         return 2

@@ -72,7 +72,7 @@ def load_expected(path: Path) -> Expected:
     passes = frozenset(data.get("pass", []))
     raw_error = data.get("error", [])
     error = frozenset(catalogue.RUNTIME_IDS) - fail - passes if raw_error == "runtime" else frozenset(raw_error)
-    unknown = (fail | error | passes) - set(catalogue.IDS)
+    unknown = (fail | error | passes) - set(catalogue.BY_ID)
     if unknown:
         raise ValueError(f"{path}: unknown requirement IDs {sorted(unknown)}")
     if data.get("verdict") not in ("pass", "fail"):
@@ -104,7 +104,7 @@ def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str)
         image, _ = client.images.build(
             path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
             buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG, "STDLIB": STDLIB_TAG,
-                       "MODEL_LATENCY": MODEL_LATENCY_TAG},
+                       "MODEL_LATENCY": MODEL_LATENCY_TAG, "SAMPLES": TAG_PREFIX},
             platform=_final_stage_platform((sample.path / "Dockerfile").read_text()),
         )
     except docker.errors.BuildError as exc:
@@ -124,8 +124,10 @@ def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=prin
 
 
 def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
-    # Broken samples are built FROM the conformant ones (top-level folders): those go first.
-    chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: ("/" in s.name, s.name))
+    # Broken samples are built FROM the conformant ones (top-level folders): those go first, and of
+    # those, the ones built FROM another sample (`${SAMPLES}NAME`) after the rest.
+    chosen = sorted((s for s in discover(root) if not names or s.name in names),
+                    key=lambda s: ("/" in s.name, "${SAMPLES}" in (s.path / "Dockerfile").read_text(), s.name))
     missing = set(names or []) - {s.name for s in chosen}
     if missing:
         raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m samplekit list`")

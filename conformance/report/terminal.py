@@ -11,6 +11,13 @@ from .results import Status
 _MARK = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip"}
 
 
+def profile_line(report: dict[str, Any]) -> str:
+    contract = report.get("profile") or {}
+    if not contract:
+        return ""
+    return f"Contract: {contract['name']} ({contract['title']}, read {contract['version']})."
+
+
 def verdict_line(report: dict[str, Any]) -> str:
     rows = report["requirements"]
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in Status}

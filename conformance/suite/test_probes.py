@@ -12,7 +12,10 @@ from conformance.candidate.readiness import StartupState
 from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, mediatype, platform, request, see,
                               unserved)
 
-READY, HEALTH = platform.READY_PATH, platform.HEALTH_PATH
+READY, HEALTH = platform.ready_path(), platform.health_path()
+# What the readiness wait waited for: a 200 from the probe path, or (a TCP probe) any HTTP answer.
+READY_SAID = (f"{READY} answered 200" if platform.active().http_probes
+              else f"HTTP on port {platform.port()} first answered")
 
 
 def _hint(answer: Exchange, path: str) -> list[str]:
@@ -40,7 +43,7 @@ def _check_media_type(answer: Exchange, path: str, evidence: list[str]) -> None:
 def test_ready_within_startup_budget(candidate, budgets, requirement_id, evidence):
     startup = candidate.startup
     if startup.state == StartupState.READY:
-        evidence.append(f"/ready answered 200 {startup.ready_s:.2f} s after the container started "
+        evidence.append(f"{READY_SAID} {startup.ready_s:.2f} s after the container started "
                         f"(budget {budgets.startup_s:g} s)")
         if startup.ready_s > budgets.startup_s:
             fail(f"ready only {startup.ready_s:.1f} s after start; the budget is {budgets.startup_s:g} s",
@@ -74,6 +77,26 @@ def test_ready_is_json(candidate, http, evidence):
     if answer is None:
         raise NotChecked(f"{READY} never answered 200, so there is no answer to judge {see('READY-200')}")
     _check_media_type(answer, READY, evidence)
+
+
+@pytest.mark.requirement("PING-STATUS-JSON")
+def test_probe_answers_its_status_as_json(candidate, http, evidence):
+    probe = platform.active().ready
+    answer = request(http, "GET", probe.path)
+    if answer.status != probe.status:
+        answer = candidate.startup.ready_answer
+    if answer is None:
+        raise NotChecked(f"{probe.path} never answered {probe.status}, so there is no answer to judge {see('READY-200')}")
+    _check_media_type(answer, probe.path, evidence)
+    body = answer.json()
+    value = body.get(probe.json_field) if isinstance(body, dict) else None
+    wanted = " or ".join(f'"{v}"' for v in probe.json_values)
+    if value not in probe.json_values:
+        said = f"has no {probe.json_field!r} field" if not isinstance(body, dict) or probe.json_field not in body \
+            else f"says {probe.json_field!r}: {value!r}"
+        fail(f"GET {probe.path}: the JSON body {said}; the platform reads {probe.json_field!r} as {wanted}",
+             answer.evidence())
+    evidence.append(f'"{probe.json_field}": "{value}", one of {wanted}')
 
 
 @pytest.mark.requirement("HEALTH-200")

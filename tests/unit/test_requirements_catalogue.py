@@ -39,7 +39,7 @@ def test_image_only_requirements_need_no_container():
     static = {r.id for r in requirements.CATALOGUE if not r.needs_container}
     assert static == {r.id for r in requirements.CATALOGUE if r.phase == requirements.Phase.IMAGE}
     assert {"IMAGE-PLATFORM", "NO-CRITICAL-VULNS"} <= static and "READY-200" not in static
-    assert set(requirements.RUNTIME_IDS) == set(requirements.IDS) - static
+    assert set(requirements.RUNTIME_IDS) == set(requirements.BY_ID) - static
 
 
 def test_unknown_id_is_named():
