@@ -24,7 +24,7 @@ from .candidate.engine import where as engine_address
 from .candidate.logs import LogKeeper
 from .check_status import classify
 from .contract.agent_config import resolve_config
-from .contract import profile
+from .contract import platform, profile
 from .contract.catalogue import BY_ID, Phase
 from .errors import BundleError, ConfigError, InfrastructureError, NotChecked, RequirementFailed, VulnReportError
 from .image import vulns
@@ -272,6 +272,11 @@ class RunHooks:
                     f"route to from here (DOCKER_HOST={engine_address()}): run the suite on the daemon's host, or "
                     "in a container of that engine")
             self.state.engine = {**describe_engine(client), "reached": self.state.reach.how}
+            factor = platform.emulate(str(self.state.engine.get("architecture", "")))
+            if factor != 1:
+                self.state.engine["emulated"] = (f"{profile.active().platform} candidates run under emulation on this "
+                                                 f"{self.state.engine.get('architecture')} engine: time budgets and the "
+                                                 f"probe timeout ×{factor:g}")
             labels.reap_orphans(for_slow_calls(client))
             self.state.image = inspect_image(client, self.state.image_ref)
             if self.state.internal_network:

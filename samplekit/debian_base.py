@@ -13,16 +13,23 @@ mmdebstrap when it is installed (about 20 s: apt's parallel downloads, a tarball
 The arm64 variant (`build("arm64")`, `image_name("arm64")`) is the same package set bootstrapped for
 arm64, whose maintainer scripts and venv run under QEMU user emulation: `scripts/qemu-arm64.sh` first
 (qemu-user-static and an aarch64 binfmt_misc handler with the F flag; mmdebstrap also wants arch-test).
-It is imported with `docker import --platform linux/arm64`, so its config says linux/arm64 and
-`docker run --platform linux/arm64` / `FROM` with `docker build --platform linux/arm64` take it offline.
+It is imported with `docker import --platform linux/arm64`; Docker 20.10 ignores that platform's
+architecture (its daemon writes its own, amd64, into the config, and the Engine API's `fromSrc` with
+`platform=` does the same), so the config is then rewritten: `docker save | (patch) | docker load`,
+streamed, the layer untouched. Its config then says linux/arm64 and `docker run --platform linux/arm64`,
+and `FROM` with `docker build --platform linux/arm64`, use it without asking a registry.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
+import json
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -52,12 +59,17 @@ def image_name(arch: str = "amd64") -> str:
 
 
 def exists(arch: str = "amd64") -> bool:
-    return subprocess.run(["docker", "image", "inspect", image_name(arch)], capture_output=True, timeout=60).returncode == 0
+    if arch == "amd64":
+        return subprocess.run(["docker", "image", "inspect", DEBIAN_IMAGE], capture_output=True, timeout=60).returncode == 0
+    return _platform(image_name(arch)) == f"linux/{arch}"
 
 
 def build(arch: str = "amd64") -> None:
     _check_arch(arch)
     if arch != "amd64":
+        if _platform(image_name(arch)) not in ("", f"linux/{arch}"):
+            _check_platform(arch)  # imported earlier, its config not rewritten yet: no need to bootstrap again
+            return
         _check_emulation(arch)
     if shutil.which("mmdebstrap"):
         _with_mmdebstrap(arch)
@@ -87,15 +99,81 @@ def _check_emulation(arch: str) -> None:
                              f"handler with the F flag): run scripts/qemu-arm64.sh")
 
 
+def _platform(image: str) -> str:
+    """os/architecture from the image's config, "" when there is no such image."""
+    result = subprocess.run(["docker", "image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", image],
+                            capture_output=True, text=True, timeout=60, check=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 def _check_platform(arch: str) -> None:
     """The imported image's config must say linux/<arch>, or `--platform linux/<arch>` will not find it."""
-    image = image_name(arch)
-    result = subprocess.run(["docker", "image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", image],
-                            capture_output=True, text=True, timeout=60)
-    platform = result.stdout.strip()
-    if result.returncode != 0 or platform != f"linux/{arch}":
-        raise BaseImageError(f"{image} was imported as {platform or result.stderr.strip()!r}, not linux/{arch} "
-                             "(this Docker's `docker import --platform` did not apply)")
+    image, want = image_name(arch), f"linux/{arch}"
+    platform = _platform(image)
+    if platform and platform != want:
+        log(f"{image} was imported as {platform} (this Docker ignores `docker import --platform`): rewriting its config")
+        _set_platform(image, arch)
+        platform = _platform(image)
+    if platform != want:
+        raise BaseImageError(f"{image} is {platform or 'missing'!r} after the import, not {want}")
+
+
+def _set_platform(image: str, arch: str, timeout_s: float = 600) -> None:
+    """`docker save image | (config's architecture := arch) | docker load`, streamed; the old image ID removed.
+
+    The layer passes through untouched; only the config (whose digest is the image ID) and manifest.json,
+    which names it, change. `docker load` unpacks the whole archive before reading manifest.json, so
+    those two can come last.
+    """
+    old_id = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", image],
+                            capture_output=True, text=True, timeout=60, check=False).stdout.strip()
+    with tempfile.TemporaryFile() as save_errors:
+        saver = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE, stderr=save_errors)
+        loader = subprocess.Popen(["docker", "load", "-q"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            small: dict[str, bytes] = {}
+            with tarfile.open(fileobj=saver.stdout, mode="r|") as source, \
+                    tarfile.open(fileobj=loader.stdin, mode="w|", format=tarfile.PAX_FORMAT) as target:
+                for member in source:
+                    name = member.name
+                    if member.isfile() and (name == "manifest.json" or (name.endswith(".json") and "/" not in name)):
+                        small[name] = source.extractfile(member).read()
+                    elif member.isfile():
+                        target.addfile(member, source.extractfile(member))
+                    else:
+                        target.addfile(member)
+                manifest = json.loads(small.pop("manifest.json"))
+                if len(manifest) != 1:
+                    raise BaseImageError(f"docker save {image}: {len(manifest)} images in manifest.json, expected 1")
+                config = json.loads(small.pop(manifest[0]["Config"]))
+                config["architecture"] = arch
+                config.pop("variant", None)
+                config_bytes = json.dumps(config, separators=(",", ":")).encode()
+                manifest[0]["Config"] = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
+                for name, data in ((manifest[0]["Config"], config_bytes), ("manifest.json", json.dumps(manifest).encode())):
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mode = len(data), 0o644
+                    target.addfile(info, io.BytesIO(data))
+        finally:
+            saver.stdout.close()
+            if loader.stdin and not loader.stdin.closed:
+                loader.stdin.close()
+            try:
+                saver.wait(timeout=timeout_s)
+                loaded = loader.stdout.read()  # `docker load -q` prints one line, once the archive is in
+                loader.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                saver.kill()
+                loader.kill()
+                raise BaseImageError(f"docker save | docker load of {image} did not finish within {timeout_s:.0f} s") from None
+        save_errors.seek(0)
+        if saver.returncode != 0:
+            raise BaseImageError(f"docker save {image} failed: {save_errors.read().decode(errors='replace').strip()}")
+    if loader.returncode != 0:
+        raise BaseImageError(f"docker load failed: {loaded.decode(errors='replace').strip()}")
+    if old_id:
+        subprocess.run(["docker", "image", "rm", old_id], capture_output=True, timeout=120, check=False)
 
 
 def _import_argv(arch: str) -> list[str]:
@@ -169,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m samplekit.debian_base",
                                      description="Build the local Debian bookworm Python base image if it is absent.")
     parser.add_argument("--arch", choices=ARCHES, default="amd64",
-                        help="amd64: %s (default); arm64: %s, under QEMU (scripts/qemu-arm64.sh first)"
-                             % (DEBIAN_IMAGE, DEBIAN_IMAGE_ARM64))
+                        help=f"amd64: {DEBIAN_IMAGE} (default); arm64: {DEBIAN_IMAGE_ARM64}, under QEMU "
+                             "(scripts/qemu-arm64.sh first)")
     args = parser.parse_args(argv)
     try:
         if not exists(args.arch):

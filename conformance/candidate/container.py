@@ -145,7 +145,22 @@ class Candidate:
             raise NotChecked(f"Docker refused to start the container: {first_line(exc)}") from None
         self.container = self.client.containers.prepare_model(tc.get_wrapped_container().attrs)
         self.started_at = time.monotonic()
+        if platform.time_factor() != 1:
+            self._refuse_unrunnable_architecture()
         return self
+
+    def _refuse_unrunnable_architecture(self) -> None:
+        """An image of another architecture than the engine's runs only where QEMU is registered
+        for it; without, its first exec fails at once. Say so, rather than blame its start-up."""
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and self.state().get("Running"):
+            time.sleep(0.1)
+        if self.state().get("Running") or not any("exec format error" in line for line in self.log_tail()):
+            return
+        raise NotChecked(
+            f"{platform.platform()} images cannot run on this engine: no emulation is registered for them "
+            "(\"exec format error\"). Register QEMU user emulation (Debian: scripts/qemu-arm64.sh; elsewhere "
+            "`docker run --privileged --rm tonistiigi/binfmt --install all`) or run the suite on such a host")
 
     def start_again(self) -> None:
         """Start the (stopped) container again, as `docker restart` does after the stop."""

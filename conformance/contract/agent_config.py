@@ -57,6 +57,14 @@ class Budgets:
     memory_mib: float = 1024.0  # the container's memory limit (no swap); the OOM killer ends it past this
     pids: int = 512  # the container's limit on processes and threads
 
+    def scaled(self, factor: float) -> "Budgets":
+        """These budgets with every time budget `factor` times longer (a candidate under emulation)."""
+        if factor == 1:
+            return self
+        # Not the fuzz phase's cap: a wall-clock cap on a campaign, which sends fewer requests instead.
+        return replace(self, **{f.name: getattr(self, f.name) * factor for f in fields(self)
+                                if f.name.endswith("_s") and f.name != "fuzz_s"})
+
     @property
     def response_bytes(self) -> int:
         return int(self.response_mib * (1 << 20))

@@ -9,10 +9,35 @@ from collections.abc import Iterable
 from .profile import Probe, Profile, active
 
 __all__ = ["Probe", "Profile", "active", "PROBE_TIMEOUT_S", "TMPFS_OPTIONS", "platform", "port", "ready_path",
-           "health_path", "probe_paths", "grace_s", "reserved_env", "writable_paths", "is_reserved", "name_list"]
+           "health_path", "probe_paths", "grace_s", "reserved_env", "writable_paths", "is_reserved", "name_list", "emulate", "time_factor", "probe_timeout_s",
+           "EMULATION_SLOWDOWN"]
 
 PROBE_TIMEOUT_S = 1.0  # Kubernetes' default probe timeout (every profile's platform probes as Kubernetes does)
 TMPFS_OPTIONS = "rw,exec,size=64m,mode=1777"  # the writable /tmp of a read-only root
+
+
+# An image for another architecture than the engine's runs under QEMU user emulation: several
+# times slower. Every time budget and the probe timeout are scaled by this, and the report says so.
+EMULATION_SLOWDOWN = 5.0
+_time_factor = 1.0
+
+
+def emulate(engine_architecture: str) -> float:
+    """Note the engine's architecture (`amd64`, `arm64`): the time factor for the active profile's
+    images (1 when they are native)."""
+    global _time_factor
+    _time_factor = 1.0 if not engine_architecture or engine_architecture == active().architecture \
+        else EMULATION_SLOWDOWN
+    return _time_factor
+
+
+def time_factor() -> float:
+    return _time_factor
+
+
+def probe_timeout_s() -> float:
+    """Kubernetes' probe timeout, scaled when the candidate runs under emulation."""
+    return PROBE_TIMEOUT_S * _time_factor
 
 
 def platform() -> str:

@@ -58,5 +58,6 @@ def engine_line(report: dict[str, Any]) -> str:
     what = (f"{engine['kind']} {engine.get('version', '')} (API {engine.get('api_version', '?')}, "
             f"{engine.get('os', '?')}{rootless}) at {engine.get('address', '?')}")
     reached = f"; candidates reached {engine['reached']}" if engine.get("reached") else ""
-    return f"Engine: {what}{reached}."
+    emulated = f"; {engine['emulated']}" if engine.get("emulated") else ""
+    return f"Engine: {what}{reached}{emulated}."
 

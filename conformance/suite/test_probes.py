@@ -134,7 +134,7 @@ def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
 
 
 def _timed_probes(http, rounds: int) -> list[Exchange]:
-    return [request(http, "GET", path, timeout_s=platform.PROBE_TIMEOUT_S * 3)
+    return [request(http, "GET", path, timeout_s=platform.probe_timeout_s() * 3)
             for _ in range(rounds) for path in (HEALTH, READY)]
 
 
@@ -175,9 +175,9 @@ def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evide
                         f"{worst_busy.elapsed_s * 1000:.0f} ms")
     else:
         evidence.append(f"{endpoint.label} finished before a probe could run beside it")
-    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.PROBE_TIMEOUT_S]
+    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.probe_timeout_s()]
     if slow:
         during = "while a stream was in flight" if any(a in busy for a in slow) else "idle"
         worst = max(slow, key=lambda a: a.elapsed_s)
         fail(f"GET {worst.target} took {worst.elapsed_s:.2f} s {during} (Kubernetes' probe timeout: "
-             f"{platform.PROBE_TIMEOUT_S:g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())
+             f"{platform.probe_timeout_s():g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())

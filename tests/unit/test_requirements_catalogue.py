@@ -47,6 +47,7 @@ def test_unknown_id_is_named():
         requirements.get("READY-2000")
 
 
-def test_readme_table_lists_the_catalogue_in_order():
+def test_readme_tables_list_the_catalogue_in_order():
+    # The OCI contract's table, then the other profiles' new IDs.
     readme = Path(__file__).resolve().parents[2] / "README.md"
-    assert list(table(readme).items()) == [(r.id, r.level) for r in requirements.CATALOGUE]
+    assert list(table(readme).items()) == [(r.id, r.level) for r in requirements.EVERY_REQUIREMENT]
