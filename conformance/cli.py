@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from . import __version__, options
-from .contract.catalogue import CATALOGUE
-from .errors import InfrastructureError
+from .contract import profile
+from .contract.catalogue import CATALOGUE, for_profile
+from .errors import ConfigError, InfrastructureError
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
 # does, and pytest then warns that it cannot rewrite their assertions.
@@ -42,9 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def list_requirements() -> str:
-    width = max(len(r.id) for r in CATALOGUE)
-    return "\n".join(f"{r.id:<{width}}  {r.level:<6}  {r.title}" for r in CATALOGUE)
+def list_requirements(profile_name: str | None = None) -> str:
+    """The catalogue, a line per ID; with a profile, that profile's, each rule with its source."""
+    if not profile_name:
+        width = max(len(r.id) for r in CATALOGUE)
+        return "\n".join(f"{r.id:<{width}}  {r.level:<6}  {r.title}" for r in CATALOGUE)
+    contract = profile.load(profile_name)
+    rows = for_profile(contract)
+    width = max(len(r.id) for r in rows)
+    lines = [f"# {contract.label()}: {len(rows)} requirements "
+             f"({sum(r.level == 'MUST' for r in rows)} MUST, {sum(r.level == 'SHOULD' for r in rows)} SHOULD); "
+             f"{contract.url}"]
+    for r in rows:
+        url = contract.rules[r.id].url
+        lines += [f"{r.id:<{width}}  {r.level:<6}  {r.title}", f"{'':<{width}}  source: {r.source}" + (f" ({url})" if url else "")]
+    return "\n".join(lines)
 
 
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
@@ -68,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_requirements:
-        print(list_requirements())
+        try:
+            print(list_requirements(args.profile))
+        except ConfigError as exc:
+            print(f"agent-conformance: {exc}", file=sys.stderr)
+            return EXIT_ERROR
         return EXIT_PASS
     if not args.image:
         parser.print_usage(sys.stderr)

@@ -43,6 +43,8 @@ OPTIONS = (
            '"METHOD /path"', action="append"),
     Option("--json", "example JSON body for --endpoint (once for all, or once per --endpoint)", "BODY",
            action="append"),
+    Option("--profile", "the contract to check against: oci-hosted (default), aws-agentcore, cloud-run, "
+           "azure-foundry, knative, or a profile file", "NAME"),
     Option("--report-json", "write the certification report as JSON", "FILE"),
     Option("--report-md", "write the certification report as Markdown", "FILE"),
     Option("--report-html", "write the report as one self-contained HTML page with plots of the run's "

@@ -24,6 +24,7 @@ from .candidate.engine import where as engine_address
 from .candidate.logs import LogKeeper
 from .check_status import classify
 from .contract.agent_config import resolve_config
+from .contract import platform, profile
 from .contract.catalogue import BY_ID, Phase
 from .errors import BundleError, ConfigError, InfrastructureError, NotChecked, RequirementFailed, VulnReportError
 from .image import vulns
@@ -78,6 +79,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         _write_reports(config, image_ref, None, aggregate([], set(), run_error=f"bad agent config: {exc}"), 0.0)
         raise pytest.UsageError(f"agent config refused: {exc}") from None
+    try:
+        contract = profile.activate(_profile_of(config.getoption("profile"), agent_config))
+    except ConfigError as exc:
+        _write_reports(config, image_ref, None, aggregate([], set(), run_error=f"profile refused: {exc}"), 0.0)
+        raise pytest.UsageError(f"profile refused: {exc}") from None
+    agent_config = agent_config.for_profile(contract.endpoint_method, contract.endpoint_path, contract.endpoint_json)
     vuln_path = config.getoption("vuln_report")
     try:
         # Refused before any container starts: a report the suite cannot read decides nothing.
@@ -112,6 +119,20 @@ def pytest_configure(config: pytest.Config) -> None:
         # SIGINT to the run means to stop it.
         if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _profile_of(option: str | None, agent_config) -> profile.Profile:
+    """The contract profile the run checks against: `--profile`, else the agent config's, else the
+    default; refused when the two name different ones or the agent's port is not the platform's."""
+    if option and agent_config.profile and option != agent_config.profile:
+        raise ConfigError(f"--profile {option} but the agent config ({agent_config.source}) names profile "
+                          f"{agent_config.profile}: give one")
+    contract = profile.load(option or agent_config.profile or profile.DEFAULT)
+    if agent_config.port is not None and agent_config.port != contract.port and not contract.port_from_env:
+        raise ConfigError(f"the agent config ({agent_config.source}) says port {agent_config.port}, and the "
+                          f"{contract.name} profile's platform sends traffic to port {contract.port}: serve on "
+                          f"{contract.port}, or choose the profile of the platform you deploy to")
+    return contract
 
 
 def _unwritable_report_path(config: pytest.Config) -> str | None:
@@ -179,6 +200,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marks = list(item.iter_markers(MARKER))
         if len(marks) != 1 or not marks[0].args or marks[0].args[0] not in BY_ID:
             raise pytest.UsageError(f"{item.nodeid}: every check needs exactly one @requirement(ID) marker with a known ID")
+    if STATE in config.stash:
+        # The requirements the active profile does not have are not part of this run at all.
+        applies = profile.active().rules
+        kept = [i for i in items if not _in_suite(Path(str(i.path))) or i.get_closest_marker(MARKER).args[0] in applies]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
     # In the order of the catalogue's phases: the checks that only read the shared candidate before
     # those that may harm it (fuzzing), the lifecycle checks after, the watch over its whole life last.
     items.sort(key=phase_of)
@@ -244,6 +272,11 @@ class RunHooks:
                     f"route to from here (DOCKER_HOST={engine_address()}): run the suite on the daemon's host, or "
                     "in a container of that engine")
             self.state.engine = {**describe_engine(client), "reached": self.state.reach.how}
+            factor = platform.emulate(str(self.state.engine.get("architecture", "")))
+            if factor != 1:
+                self.state.engine["emulated"] = (f"{profile.active().platform} candidates run under emulation on this "
+                                                 f"{self.state.engine.get('architecture')} engine: time budgets and the "
+                                                 f"probe timeout ×{factor:g}")
             labels.reap_orphans(for_slow_calls(client))
             self.state.image = inspect_image(client, self.state.image_ref)
             if self.state.internal_network:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import re
+import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from conformance.candidate.engine import connect
 from conformance.contract import catalogue
 from conformance.errors import InfrastructureError
 
-from . import base_images
+from . import base_images, debian_base
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT / "sample_agents"
@@ -72,7 +73,7 @@ def load_expected(path: Path) -> Expected:
     passes = frozenset(data.get("pass", []))
     raw_error = data.get("error", [])
     error = frozenset(catalogue.RUNTIME_IDS) - fail - passes if raw_error == "runtime" else frozenset(raw_error)
-    unknown = (fail | error | passes) - set(catalogue.IDS)
+    unknown = (fail | error | passes) - set(catalogue.BY_ID)
     if unknown:
         raise ValueError(f"{path}: unknown requirement IDs {sorted(unknown)}")
     if data.get("verdict") not in ("pass", "fail"):
@@ -104,7 +105,8 @@ def build(client: docker.DockerClient, sample: Sample, base: str, uv_image: str)
         image, _ = client.images.build(
             path=str(sample.path), tag=sample.tag, rm=True, forcerm=True, timeout=900,
             buildargs={"BASE": base, "UV_IMAGE": uv_image, "REFERENCE": REFERENCE_TAG, "STDLIB": STDLIB_TAG,
-                       "MODEL_LATENCY": MODEL_LATENCY_TAG},
+                       "MODEL_LATENCY": MODEL_LATENCY_TAG, "SAMPLES": TAG_PREFIX,
+                       "BASE_ARM64": debian_base.image_name("arm64")},
             platform=_final_stage_platform((sample.path / "Dockerfile").read_text()),
         )
     except docker.errors.BuildError as exc:
@@ -123,9 +125,28 @@ def build_all(names: list[str] | None = None, root: Path = SAMPLES_DIR, log=prin
         return _build_all(names, root, log)
 
 
+def _ensure_arm64() -> None:
+    """QEMU user emulation registered, and the arm64 base image built (once)."""
+    script = REPO_ROOT / "scripts" / "qemu-arm64.sh"
+    try:
+        done = subprocess.run([str(script)], capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        raise InfrastructureError(f"{script} did not finish within 600 s") from None
+    if done.returncode != 0:
+        raise InfrastructureError(f"arm64 emulation could not be set up ({script}): "
+                                  f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+    if not debian_base.exists("arm64"):
+        try:
+            debian_base.build("arm64")
+        except debian_base.BaseImageError as exc:
+            raise InfrastructureError(str(exc)) from None
+
+
 def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
-    # Broken samples are built FROM the conformant ones (top-level folders): those go first.
-    chosen = sorted((s for s in discover(root) if not names or s.name in names), key=lambda s: ("/" in s.name, s.name))
+    # Broken samples are built FROM the conformant ones (top-level folders): those go first, and of
+    # those, the ones built FROM another sample (`${SAMPLES}NAME`) after the rest.
+    chosen = sorted((s for s in discover(root) if not names or s.name in names),
+                    key=lambda s: ("/" in s.name, "${SAMPLES}" in (s.path / "Dockerfile").read_text(), s.name))
     missing = set(names or []) - {s.name for s in chosen}
     if missing:
         raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m samplekit list`")
@@ -134,6 +155,8 @@ def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
     # The uv stand-in only for the samples that copy it (the docs' example and its kin).
     uses_uv = any("UV_IMAGE" in (s.path / "Dockerfile").read_text() for s in chosen)
     uv_image = base_images.ensure_uv_image(client, WHEELHOUSE) if uses_uv else base_images.UV_IMAGE
+    if any("BASE_ARM64" in (s.path / "Dockerfile").read_text() for s in chosen):
+        _ensure_arm64()  # the arm64 profile's samples: built and run under QEMU here
     for sample in chosen:
         build(client, sample, base, uv_image)
         log(f"built {sample.tag}")

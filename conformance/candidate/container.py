@@ -24,7 +24,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from ..contract.agent_config import Budgets
-from ..contract.platform import PLATFORM, PORT, RESERVED_ENV, TMPFS_OPTIONS
+from ..contract import platform
 from ..errors import NotChecked, see
 from ..image.config import ImageInfo
 from ..wire import bounded, exchange
@@ -42,6 +42,7 @@ class Constraints:
     reserved_env: bool = True
     mask_volumes: bool = True
     role: str = "shared"
+    port: int | None = None  # another port given in $PORT (PORT-FROM-ENV); None: the platform's
 
 
 PLATFORM_CONSTRAINTS = Constraints()
@@ -94,9 +95,9 @@ class Candidate:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "Candidate":
-        if not self.image.is_platform_amd64:
+        if not self.image.runs_on_the_platform:
             raise NotChecked(
-                f"the image is {self.image.platform} and the platform runs {PLATFORM} only: it cannot be started "
+                f"the image is {self.image.platform} and the platform runs {platform.platform()} only: it cannot be started "
                 f"as the platform would start it {see('IMAGE-PLATFORM')}"
             )
         if not self.image.start_command:
@@ -114,11 +115,13 @@ class Candidate:
         if not self.internal_network and not self.reach.by_address:
             # Locally 127.0.0.1 only: the candidate is untrusted and must not be reachable from the
             # network. A remote daemon's host publishes it on every interface (the report says so).
-            tc.ports[f"{PORT}/tcp"] = (self.reach.publish_ip, None)
+            tc.ports[f"{self.port}/tcp"] = (self.reach.publish_ip, None)
         if self.constraints.reserved_env:
-            tc.with_envs(**RESERVED_ENV)
-        tc.with_tmpfs_mount("/tmp", TMPFS_OPTIONS)
-        if self.engine_kind == "Podman" and self.constraints.read_only_root:
+            tc.with_envs(**platform.reserved_env())
+        if self.constraints.port is not None:
+            tc.with_env("PORT", str(self.constraints.port))
+        tc.with_tmpfs_mount("/tmp", platform.TMPFS_OPTIONS)
+        if self.engine_kind == "Podman" and self.constraints.read_only_root and platform.active().read_only_root:
             # Podman mounts writable tmpfs on these of a read-only container (the compatible API
             # cannot say no): read-only ones instead, so a write there fails as on the platform.
             for path in PODMAN_WRITABLE_ON_READ_ONLY:
@@ -129,8 +132,8 @@ class Candidate:
                 mounts.append(Mount(target=path, source=self._masking_volume(path), type="volume", read_only=True))
         # Note: with_kwargs replaces earlier kwargs, so everything goes in one call.
         tc.with_kwargs(
-            platform=PLATFORM,
-            read_only=self.constraints.read_only_root,
+            platform=platform.platform(),
+            read_only=self.constraints.read_only_root and platform.active().read_only_root,
             labels=self.labels,
             mounts=mounts,
             **sandbox.container_kwargs(self.budgets, self.internal_network),
@@ -142,7 +145,22 @@ class Candidate:
             raise NotChecked(f"Docker refused to start the container: {first_line(exc)}") from None
         self.container = self.client.containers.prepare_model(tc.get_wrapped_container().attrs)
         self.started_at = time.monotonic()
+        if platform.time_factor() != 1:
+            self._refuse_unrunnable_architecture()
         return self
+
+    def _refuse_unrunnable_architecture(self) -> None:
+        """An image of another architecture than the engine's runs only where QEMU is registered
+        for it; without, its first exec fails at once. Say so, rather than blame its start-up."""
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and self.state().get("Running"):
+            time.sleep(0.1)
+        if self.state().get("Running") or not any("exec format error" in line for line in self.log_tail()):
+            return
+        raise NotChecked(
+            f"{platform.platform()} images cannot run on this engine: no emulation is registered for them "
+            "(\"exec format error\"). Register QEMU user emulation (Debian: scripts/qemu-arm64.sh; elsewhere "
+            "`docker run --privileged --rm tonistiigi/binfmt --install all`) or run the suite on such a host")
 
     def start_again(self) -> None:
         """Start the (stopped) container again, as `docker restart` does after the stop."""
@@ -186,6 +204,11 @@ class Candidate:
     def state(self) -> dict:
         return self.reload()["State"]
 
+    @property
+    def port(self) -> int:
+        """The port it must serve on: the platform's, or the one its $PORT names."""
+        return self.constraints.port or platform.port()
+
     def host_pid(self) -> int:
         """PID 1 of the container in the Docker host's PID namespace (0 when it is not running)."""
         return self.state().get("Pid") or 0
@@ -200,9 +223,9 @@ class Candidate:
             wanted = [networks.get(self.internal_network) or {}] if self.internal_network else networks.values()
             ip = next((n.get("IPAddress") for n in wanted if n.get("IPAddress")), "")
             if ip:
-                return ip, PORT
+                return ip, self.port
             raise NotChecked("the container has no address on its network (it is not running)")
-        for binding in (settings.get("Ports") or {}).get(f"{PORT}/tcp") or []:
+        for binding in (settings.get("Ports") or {}).get(f"{self.port}/tcp") or []:
             if binding.get("HostPort"):
                 return self.reach.host, int(binding["HostPort"])
         raise NotChecked("the container has no published port (it is not running)")

@@ -12,7 +12,7 @@ from enum import StrEnum
 import httpx
 
 from ..contract.catalogue import startup_owner
-from ..contract.platform import PORT, READY_PATH
+from ..contract import platform
 from ..wire import exchange
 from . import sockets
 
@@ -48,6 +48,7 @@ class Startup:
     oom_killed: bool = False
     log_tail: list[str] = field(default_factory=list)
     served_port: int | None = None  # wrong-port: where /ready did answer
+    port: int = 0  # where it had to serve (the platform's port, or the one its $PORT named)
     blame: str = ""
     # READY-TRUTHFUL: the declared endpoints called the moment /ready first said 200, and how long
     # after that they stopped answering 5xx (None: they never failed).
@@ -71,13 +72,14 @@ class Startup:
         if self.state == StartupState.EXITED:
             oom = " (killed: out of memory)" if self.oom_killed else ""
             return (f"the container exited with code {self.exit_code}{oom} {self.elapsed_s:.1f} s after start, "
-                    f"before {READY_PATH} answered 200")
+                    f"before {platform.ready_path()} answered 200")
         if self.state == StartupState.LOOPBACK_ONLY:
             return f"the server is unreachable from outside the container: it {listening}"
         if self.state == StartupState.WRONG_PORT:
-            return f"HTTP is served on port {self.served_port}, not {PORT}: the container {listening}"
+            return (f"HTTP is served on port {self.served_port}, not {self.port or platform.port()}: "
+                    f"the container {listening}")
         if self.state == StartupState.SERVING:
-            return f"{READY_PATH} never answered 200: {self.last_answer.summary() if self.last_answer else 'no answer'}"
+            return f"{platform.ready_path()} never answered 200: {self.last_answer.summary() if self.last_answer else 'no answer'}"
         if self.state == StartupState.STAND_IN:
             return self.note
         if self.state in _TIMEOUTS:
@@ -110,6 +112,7 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
     still gets every other check. `on_ready(http)` runs the moment /ready first says 200;
     `progress(text)`, if given, is told how the wait goes."""
     hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
+    probe = platform.active().ready
     deadline = candidate.started_at + hard_cap_s
     last: exchange.Exchange | None = None
     listeners: list[sockets.Listener] | None = None
@@ -132,10 +135,11 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
             remaining = deadline - now
             if progress is not None:
                 progress(_waiting(now - candidate.started_at, budget_s, last))
-            last = exchange.request(http, "GET", READY_PATH, timeout_s=max(0.2, min(1.0, remaining)))
+            last = exchange.request(http, "GET", probe.path, timeout_s=max(0.2, min(1.0, remaining)))
             if last.status is not None and first_answer_s is None:
                 first_answer_s = time.monotonic() - candidate.started_at
-            if last.status == 200:
+            # A TCP probe only waits for the port: any HTTP answer there will do.
+            if last.status == probe.status or (probe.kind == "tcp" and last.status is not None):
                 # Called before anything else: what traffic meets the moment /ready says 200.
                 ready_s = time.monotonic() - candidate.started_at
                 first_calls = on_ready(http) if on_ready else []
@@ -149,7 +153,7 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
                 if early:
                     return ended(early[0], served_port=early[1])
             if remaining <= 0:
-                elsewhere = listeners and not any(x.port == PORT for x in listeners)
+                elsewhere = listeners and not any(x.port == candidate.port for x in listeners)
                 return ended(StartupState.TIMEOUT_OTHER_PORT if elsewhere else StartupState.TIMEOUT)
             time.sleep(poll_s)
     finally:
@@ -160,13 +164,13 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
 def _waiting(elapsed_s: float, budget_s: float, last: exchange.Exchange | None) -> str:
     answer = f"; last: {last.summary()}" if last is not None else ""
     past = " (past the budget: still waiting, so the other checks can run)" if elapsed_s > budget_s else ""
-    return f"waiting for {READY_PATH}: {elapsed_s:.0f} s of the {budget_s:g} s start-up budget{past}{answer}"
+    return f"waiting for {platform.ready_path()}: {elapsed_s:.0f} s of the {budget_s:g} s start-up budget{past}{answer}"
 
 
 def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tuple[StartupState, int | None] | None:
     if not listeners:
         return None
-    on_port = [x for x in listeners if x.port == PORT]
+    on_port = [x for x in listeners if x.port == candidate.port]
     if on_port and all(x.loopback for x in on_port):
         return (StartupState.LOOPBACK_ONLY, None)
     if on_port:
@@ -175,7 +179,7 @@ def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tupl
     for listener in listeners:
         if listener.loopback or not ip:
             continue
-        if candidate.answers_http_inside(listener, READY_PATH) if not candidate.reach.routable else _answers(
+        if candidate.answers_http_inside(listener, platform.ready_path()) if not candidate.reach.routable else _answers(
                 candidate, f"http://{ip}:{listener.port}"):
             return (StartupState.WRONG_PORT, listener.port)
     return None
@@ -183,7 +187,7 @@ def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tupl
 
 def _answers(candidate, url: str) -> bool:
     with exchange.make_client(url, candidate.budgets) as http:
-        return exchange.request(http, "GET", READY_PATH, timeout_s=0.5).status is not None
+        return exchange.request(http, "GET", platform.ready_path(), timeout_s=0.5).status is not None
 
 
 def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **details) -> Startup:
@@ -191,7 +195,7 @@ def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **d
     if state != StartupState.EXITED:
         listeners = candidate.listeners()  # fresh: the last look may predate the bind
     startup = Startup(state=state, elapsed_s=elapsed, budget_s=budget_s, last_answer=last, listeners=listeners,
-                      blame=startup_owner(state), sockets_unseen=candidate.unseen, **details)
+                      blame=startup_owner(state), sockets_unseen=candidate.unseen, port=candidate.port, **details)
     if state != StartupState.READY:
         startup.log_tail = candidate.log_tail()
     candidate.startup = startup

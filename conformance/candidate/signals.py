@@ -1,7 +1,7 @@
 """SIGTERM as the platform sends it: how long the container takes to exit and with which code, and
 what PID 1 is and does with SIGTERM (its disposition: read from /proc on the daemon's host, from the
 engine's `top` (ps on the daemon's host), or from inside: `Candidate.pid1`). Our own wait is bounded:
-past `GIVE_UP_S` the container is killed. Why a stop was slow is `lifecycle.stop_causes`'.
+past `give_up_s()` the container is killed. Why a stop was slow is `lifecycle.stop_causes`'.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from pathlib import Path
 import docker.errors
 import requests.exceptions
 
-from ..contract.platform import GRACE_S
+from ..contract import platform
 from .engine import first_line
 
-GIVE_UP_S = GRACE_S + 2.0
+def give_up_s() -> float:
+    """How long our wait for an exit after SIGTERM lasts: the platform's grace and a margin."""
+    return platform.grace_s() + 2.0
+
 SIGTERM_NUMBER = 15
 _CMDLINE_BYTES = 1024
 _DOCKER_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
@@ -83,38 +86,38 @@ class Shutdown:
 
     when: str  # "idle", "while POST /chat streamed"
     pid1: Pid1
-    elapsed_s: float | None = None  # None: still running at GIVE_UP_S (then killed)
+    elapsed_s: float | None = None  # None: still running at give_up_s() (then killed)
     exit_code: int | None = None
     error: str = ""  # Docker refused the signal, …
     stream: str = ""  # mid-stream: what the client saw
 
     @property
     def graceful(self) -> bool:
-        return self.elapsed_s is not None and self.elapsed_s <= GRACE_S
+        return self.elapsed_s is not None and self.elapsed_s <= platform.grace_s()
 
     def summary(self) -> str:
         if self.error:
             return f"SIGTERM {self.when}: {self.error}"
         if self.elapsed_s is None:
-            line = f"SIGTERM {self.when}: still running {GIVE_UP_S:g} s later; killed (exit code {self.exit_code})"
+            line = f"SIGTERM {self.when}: still running {give_up_s():g} s later; killed (exit code {self.exit_code})"
         else:
             line = f"SIGTERM {self.when}: exited {self.elapsed_s:.2f} s later with code {self.exit_code}"
         return line + (f"; the stream {self.stream}" if self.stream else "")
 
 
 def sigterm(container, when: str, pid1: Pid1) -> Shutdown:
-    """Send SIGTERM, wait for the exit up to GIVE_UP_S, then SIGKILL. The container stays (exited).
+    """Send SIGTERM, wait for the exit up to give_up_s(), then SIGKILL. The container stays (exited).
     `pid1`: what PID 1 was just before."""
     result = Shutdown(when, pid1)
     try:
         sent = time.monotonic()
         container.kill(signal="SIGTERM")
         try:
-            status = container.wait(timeout=GIVE_UP_S, condition="not-running")
+            status = container.wait(timeout=give_up_s(), condition="not-running")
             result.elapsed_s = time.monotonic() - sent
         except requests.exceptions.RequestException:  # our own deadline: it ignored SIGTERM
             container.kill()
-            status = container.wait(timeout=GIVE_UP_S, condition="not-running")
+            status = container.wait(timeout=give_up_s(), condition="not-running")
         result.exit_code = status.get("StatusCode")
     except _DOCKER_ERRORS as exc:
         result.error = f"Docker could not signal or wait for the container: {first_line(exc)}"

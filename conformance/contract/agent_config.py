@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,14 @@ class Budgets:
     memory_mib: float = 1024.0  # the container's memory limit (no swap); the OOM killer ends it past this
     pids: int = 512  # the container's limit on processes and threads
 
+    def scaled(self, factor: float) -> "Budgets":
+        """These budgets with every time budget `factor` times longer (a candidate under emulation)."""
+        if factor == 1:
+            return self
+        # Not the fuzz phase's cap: a wall-clock cap on a campaign, which sends fewer requests instead.
+        return replace(self, **{f.name: getattr(self, f.name) * factor for f in fields(self)
+                                if f.name.endswith("_s") and f.name != "fuzz_s"})
+
     @property
     def response_bytes(self) -> int:
         return int(self.response_mib * (1 << 20))
@@ -76,6 +84,15 @@ class AgentConfig:
     endpoints: tuple[Endpoint, ...] = (Endpoint("POST", "/chat", DEFAULT_BODY),)
     budgets: Budgets = field(default_factory=Budgets)
     source: str = "default"  # where it came from, for the report
+    profile: str = ""  # the contract profile it names ("" : --profile's, else the default)
+    port: int | None = None  # the port the agent serves on, when the config says (checked against the profile)
+    endpoints_given: bool = False  # False: the profile's default endpoint stands in
+
+    def for_profile(self, method: str, path: str, body: Any) -> "AgentConfig":
+        """This config with the profile's default endpoint where it declares none."""
+        if self.endpoints_given:
+            return self
+        return replace(self, endpoints=(Endpoint(method, path, body),))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,9 +121,16 @@ def _budget(where: str, table: dict[str, Any], key: str, default: float) -> floa
 
 def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     """Validate a parsed TOML document; every error names `source` and the offending key."""
-    unknown = set(data) - {"endpoints", "budgets"}
+    unknown = set(data) - {"endpoints", "budgets", "profile", "port"}
     if unknown:
-        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]] and [budgets]")
+        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]], [budgets], "
+                          "profile and port")
+    profile = data.get("profile", "")
+    if not isinstance(profile, str):
+        raise ConfigError(f'{source}: profile: expected a profile name such as "cloud-run", got {profile!r}')
+    port = data.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+        raise ConfigError(f"{source}: port: expected a TCP port number, got {port!r}")
     raw_endpoints = data.get("endpoints")
     if raw_endpoints is None:
         endpoints = AgentConfig().endpoints
@@ -138,7 +162,7 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     if extra:
         raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
     budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
-    return AgentConfig(endpoints, budgets, source)
+    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None)
 
 
 def load_config_file(path: str | Path) -> AgentConfig:

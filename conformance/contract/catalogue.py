@@ -8,7 +8,7 @@ The IDs are public vocabulary: markers, reports, sample agents' expectations and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
 
 
@@ -250,11 +250,30 @@ CATALOGUE: tuple[Requirement, ...] = (
     ),
 )
 
-BY_ID: dict[str, Requirement] = {r.id: r for r in CATALOGUE}
-IDS: tuple[str, ...] = tuple(BY_ID)
-RUNTIME_IDS: tuple[str, ...] = tuple(r.id for r in CATALOGUE if r.needs_container)
-LIFECYCLE_IDS: frozenset[str] = frozenset(r.id for r in CATALOGUE if r.trials)
-STARTUP_OWNERS: dict[str, str] = {state: r.id for r in CATALOGUE for state in r.startup_failures}
+# Rules of other platforms' profiles (contract/profiles/*.toml) that the OCI page does not have.
+OTHER_PLATFORMS: tuple[Requirement, ...] = (
+    Requirement(
+        "PING-STATUS-JSON", MUST, 'The health probe answers a JSON object whose "status" is one of the platform\'s values.',
+        '{"status": "<status_value>"} … Healthy … HealthyBusy',
+        'Answer `GET /ping` with `Content-Type: application/json` and a body such as `{"status": "Healthy"}` '
+        '(`"HealthyBusy"` while a task runs).',
+        phase=Phase.SERVE,
+    ),
+    Requirement(
+        "PORT-FROM-ENV", MUST, "Started with another port in $PORT, the server listens there.",
+        "The platform injects the PORT environment variable into the container.",
+        "Read the port from $PORT, e.g. `uvicorn app:app --host 0.0.0.0 --port ${PORT:-8080}` "
+        "(a shell-form or `sh -c` start command; or read `os.environ['PORT']` in code).",
+        phase=Phase.LIFECYCLE,
+    ),
+)
+
+EVERY_REQUIREMENT: tuple[Requirement, ...] = CATALOGUE + OTHER_PLATFORMS
+BY_ID: dict[str, Requirement] = {r.id: r for r in EVERY_REQUIREMENT}
+IDS: tuple[str, ...] = tuple(r.id for r in CATALOGUE)  # the OCI contract's, the default profile's
+RUNTIME_IDS: tuple[str, ...] = tuple(r.id for r in EVERY_REQUIREMENT if r.needs_container)
+LIFECYCLE_IDS: frozenset[str] = frozenset(r.id for r in EVERY_REQUIREMENT if r.trials)
+STARTUP_OWNERS: dict[str, str] = {state: r.id for r in EVERY_REQUIREMENT for state in r.startup_failures}
 
 
 def get(requirement_id: str) -> Requirement:
@@ -272,3 +291,27 @@ def startup_owner(state: str) -> str:
 def trials_for(requirement_ids) -> set[str]:
     """Every lifecycle trial the checks of these requirements need."""
     return {trial for rid in requirement_ids if rid in BY_ID for trial in BY_ID[rid].trials}
+
+
+def for_profile(contract) -> tuple[Requirement, ...]:
+    """The requirements that apply under a contract profile (`profile.Profile`), in catalogue order,
+    each in the profile's words where it has its own (title, source sentence, fix)."""
+    chosen = []
+    for requirement in EVERY_REQUIREMENT:
+        rule = contract.rules.get(requirement.id)
+        if rule is not None:
+            chosen.append(replace(requirement, title=rule.title or requirement.title,
+                                  source=rule.source or requirement.source, fix=rule.fix or requirement.fix,
+                                  level=Level(rule.level) if rule.level else requirement.level))
+    return tuple(chosen)
+
+
+def active() -> tuple[Requirement, ...]:
+    """The requirements of the profile this process checks against."""
+    from .profile import active as active_profile
+
+    return for_profile(active_profile())
+
+
+def active_by_id() -> dict[str, Requirement]:
+    return {r.id: r for r in active()}

@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 from .agent_config import AgentConfig, Endpoint
-from .platform import PROBE_PATHS
+from . import platform
 
 OPENAPI_PATH = "/openapi.json"
 _METHODS = ("get", "put", "post", "delete", "patch")
-_NOT_AGENT_PATHS = set(PROBE_PATHS) | {OPENAPI_PATH, "/docs", "/redoc", "/docs/oauth2-redirect", "/metrics"}
+_NOT_AGENT_PATHS = {OPENAPI_PATH, "/docs", "/redoc", "/docs/oauth2-redirect", "/metrics"}
 _MAX_DEPTH = 6  # of nested schemas followed for an example (and of $ref chains)
 MAX_ENDPOINTS = 8
 
@@ -28,7 +28,7 @@ def endpoints_from_openapi(document: Any) -> tuple[list[Endpoint], list[str]]:
     for path, item in document["paths"].items():
         if not isinstance(path, str) or not path.startswith("/") or not isinstance(item, dict):
             continue
-        if path in _NOT_AGENT_PATHS:
+        if path in _NOT_AGENT_PATHS or path in platform.probe_paths():
             continue
         if "{" in path:
             notes.append(f"{path}: a templated path, left out (declare it with a real value)")

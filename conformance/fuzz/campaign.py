@@ -33,7 +33,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from ..contract.agent_config import AgentConfig
-from ..contract.platform import HEALTH_PATH
+from ..contract import platform
 from ..errors import NotChecked
 from ..wire import exchange, mediatype, rawhttp, sse
 from ..wire.curl import REPRO_PREFIX
@@ -377,7 +377,7 @@ class _Sender:
                             max_body_bytes=budgets.response_bytes)
 
     def _health(self) -> int | None:
-        return exchange.request(self.probe, "GET", HEALTH_PATH, timeout_s=HEALTH_AFTER_TIMEOUT_S).status
+        return exchange.request(self.probe, "GET", platform.health_path(), timeout_s=HEALTH_AFTER_TIMEOUT_S).status
 
     def _probe_after(self, received: tuple[str, ...]):
         status = self._health()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..contract.platform import PLATFORM_ARCHITECTURE, PLATFORM_OS
+from ..contract import platform
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class ImageInfo:
         return f"{self.os}/{self.architecture}" + (f"/{self.variant}" if self.variant else "")
 
     @property
-    def is_platform_amd64(self) -> bool:
-        return (self.os, self.architecture) == (PLATFORM_OS, PLATFORM_ARCHITECTURE)
+    def runs_on_the_platform(self) -> bool:
+        return f"{self.os}/{self.architecture}" == platform.platform()
 
     @property
     def env_names(self) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from ..candidate.container import Candidate
 from ..candidate.engine import first_line
 from ..candidate.readiness import Startup
 from ..contract.agent_config import AgentConfig
-from ..contract.platform import HEALTH_PATH, PROBE_PATHS
+from ..contract import platform
 from ..errors import NotChecked
 from ..wire import exchange, mediatype, modes
 from ..wire.streaming import StreamInFlight
@@ -131,7 +131,7 @@ def baseline(candidate: Candidate) -> Baseline | None:
     try:
         state = candidate.reload()
         with candidate.client_http() as client:
-            health = exchange.request(client, "GET", HEALTH_PATH)
+            health = exchange.request(client, "GET", platform.health_path())
     except (NotChecked, *_DOCKER_ERRORS):
         return None
     return Baseline(state["State"].get("StartedAt", ""), int(state.get("RestartCount") or 0), health)
@@ -155,7 +155,7 @@ def soak(candidate: Candidate, count: int = SOAK_REQUESTS, max_s: float = SOAK_M
         return result
     with client:
         while result.sent < count and time.monotonic() - started < max_s:
-            answer = exchange.request(client, "GET", PROBE_PATHS[result.sent % 2])
+            answer = exchange.request(client, "GET", platform.probe_paths()[result.sent % len(platform.probe_paths())])
             result.sent += 1
             if answer.status is None:
                 result.first_miss = answer
@@ -168,9 +168,9 @@ def health(candidate: Candidate) -> exchange.Exchange:
     """GET /health now; an answer-less Exchange when the container has no port any more."""
     try:
         with candidate.client_http() as client:
-            return exchange.request(client, "GET", HEALTH_PATH)
+            return exchange.request(client, "GET", platform.health_path())
     except NotChecked as exc:
-        return exchange.Exchange("GET", HEALTH_PATH, (), None, None, error=str(exc))
+        return exchange.Exchange("GET", platform.health_path(), (), None, None, error=str(exc))
 
 
 def await_exit(candidate: Candidate, within_s: float = 2.0, poll_s: float = 0.05) -> None:

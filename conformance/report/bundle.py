@@ -68,6 +68,7 @@ def certification_info(report: dict[str, Any], image: ImageInfo | None, agent_co
         "created": timestamp,
         "verdict": report["verdict"],
         "suite": report["suite"],
+        "profile": report.get("profile", {}),
         "image": {
             "ref": report["image"]["ref"],
             "id": image.id if image else "",

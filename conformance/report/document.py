@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import SUITE_NAME, __version__
+from ..contract.profile import active as active_profile
 from ..image.config import ImageInfo
 from ..measurements import endpoint_calls
 from .results import RequirementResult, verdict
@@ -30,6 +31,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
             "os": image.os if image else "",
             "architecture": image.architecture if image else "",
         },
+        "profile": _profile(),
         "engine": dict(engine or {}),
         "verdict": verdict(results),
         "duration_s": round(duration_s, 3),
@@ -47,6 +49,12 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
                            for label in endpoints},
         "measurements": measurements,
     }
+
+
+def _profile() -> dict[str, str]:
+    """The contract the run checked against: a verdict means nothing without it."""
+    contract = active_profile()
+    return {"name": contract.name, "title": contract.title, "version": contract.version, "url": contract.url}
 
 
 def write_json(path: str | Path, report: dict[str, Any]) -> None:

@@ -13,10 +13,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..contract.catalogue import BY_ID
+from ..contract.catalogue import active_by_id
 from . import plots
 from .results import Status
-from .terminal import calls_line, engine_line, verdict_line
+from .terminal import calls_line, engine_line, profile_line, verdict_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -65,6 +65,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<p class="meta">Suite {escape(report["suite"]["name"])} {escape(report["suite"]["version"])} · image '
         f"<code>{escape(image['id'] or 'unknown')}</code> ({escape(image['os'] or '?')}/"
         f"{escape(image['architecture'] or '?')}) · {report['duration_s']:.1f} s</p>",
+        f'<p class="meta">{escape(profile_line(report))}</p>' if profile_line(report) else "",
         f'<p class="meta">{escape(engine_line(report))}</p>' if engine_line(report) else "",
         f'<p class="meta">{escape(calls)}</p>' if calls else "",
         "<h2>Requirements</h2>",
@@ -83,8 +84,8 @@ def _table(requirements: list[dict]) -> str:
         status = r["status"]
         opened = " open" if status in (Status.FAIL, Status.ERROR) else ""
         evidence = "\n".join(r["evidence"]) or "(no evidence recorded)"
-        fix = (f'<p class="fix"><strong>How to fix:</strong> {_code_spans(BY_ID[r["id"]].fix)}</p>'
-               if status == Status.FAIL and r["id"] in BY_ID else "")
+        fix = (f'<p class="fix"><strong>How to fix:</strong> {_code_spans(active_by_id()[r["id"]].fix)}</p>'
+               if status == Status.FAIL and r["id"] in active_by_id() else "")
         rows.append(f'<tr class="{escape(status)}" id="{escape(r["id"])}"><td><code>{escape(r["id"])}</code></td>'
                     f'<td>{escape(r["level"])}</td><td class="status">{escape(status)}</td>'
                     f"<td><details{opened}><summary>{escape(r['title'])}</summary><pre>{escape(evidence)}</pre>"

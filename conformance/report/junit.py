@@ -68,8 +68,10 @@ def render(report: dict[str, Any], checks: list[CheckResult], timestamp: str) ->
     suite = ET.SubElement(root, "testsuite", {"name": report["suite"]["name"], **totals, "timestamp": timestamp})
     props = ET.SubElement(suite, "properties")
     image = report["image"]
+    contract = report.get("profile") or {}
     for name, value in (("suite.version", report["suite"]["version"]), ("image.ref", image["ref"]),
-                        ("image.id", image["id"]), ("verdict", report["verdict"])):
+                        ("image.id", image["id"]), ("profile", contract.get("name", "")),
+                        ("profile.version", contract.get("version", "")), ("verdict", report["verdict"])):
         ET.SubElement(props, "property", {"name": name, "value": _text(str(value))})
     for case in cases:
         element = ET.SubElement(suite, "testcase", {"classname": case["classname"], "name": _text(case["name"]),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..contract.catalogue import BY_ID
+from ..contract.catalogue import active_by_id
 from .results import Status
-from .terminal import calls_line, engine_line, table_rows, verdict_line
+from .terminal import calls_line, engine_line, profile_line, table_rows, verdict_line
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -20,6 +20,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Suite {report['suite']['name']} {report['suite']['version']} · image `{image['id'] or 'unknown'}` "
         f"({image['os'] or '?'}/{image['architecture'] or '?'}) · {report['duration_s']:.1f} s",
         "",
+        *([profile_line(report), ""] if profile_line(report) else []),
         *([engine, ""] if engine else []),
         *([calls, ""] if calls else []),
         "| Requirement | Level | Status | What it asks |",
@@ -34,7 +35,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += r["evidence"] or ["(no evidence recorded)"]
         lines += ["```", ""]
         if r["status"] == Status.FAIL:
-            lines += [f"**How to fix:** {BY_ID[r['id']].fix}", ""]
+            lines += [f"**How to fix:** {active_by_id()[r['id']].fix}", ""]
         else:
             lines += ["**Error:** this requirement could not be checked; the evidence names the cause.", ""]
     skipped = [r for r in report["requirements"] if r["status"] == Status.SKIP]

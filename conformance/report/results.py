@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..contract.catalogue import CATALOGUE, MUST, Requirement
+from ..contract import catalogue
+from ..contract.catalogue import MUST, Requirement
 
 
 class Status(StrEnum):
@@ -65,7 +66,7 @@ def _combine(requirement: Requirement, checks: list[CheckResult]) -> Requirement
 def aggregate(
     checks: list[CheckResult], implemented: set[str], run_error: str | None = None, interrupted: bool = False
 ) -> list[RequirementResult]:
-    """One result per catalogue ID, in catalogue order.
+    """One result per ID of the active profile's catalogue, in catalogue order.
 
     `run_error`: the run could not decide anything (infrastructure); every ID without a result is
     `error` with that reason. `interrupted`: IDs not reached are `error` ("run interrupted").
@@ -74,7 +75,7 @@ def aggregate(
     for check in checks:
         by_id.setdefault(check.requirement_id, []).append(check)
     results = []
-    for requirement in CATALOGUE:
+    for requirement in catalogue.active():
         mine = by_id.get(requirement.id)
         if mine:
             results.append(_combine(requirement, mine))

@@ -11,6 +11,13 @@ from .results import Status
 _MARK = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip"}
 
 
+def profile_line(report: dict[str, Any]) -> str:
+    contract = report.get("profile") or {}
+    if not contract:
+        return ""
+    return f"Contract: {contract['name']} ({contract['title']}, read {contract['version']})."
+
+
 def verdict_line(report: dict[str, Any]) -> str:
     rows = report["requirements"]
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in Status}
@@ -51,5 +58,6 @@ def engine_line(report: dict[str, Any]) -> str:
     what = (f"{engine['kind']} {engine.get('version', '')} (API {engine.get('api_version', '?')}, "
             f"{engine.get('os', '?')}{rootless}) at {engine.get('address', '?')}")
     reached = f"; candidates reached {engine['reached']}" if engine.get("reached") else ""
-    return f"Engine: {what}{reached}."
+    emulated = f"; {engine['emulated']}" if engine.get("emulated") else ""
+    return f"Engine: {what}{reached}{emulated}."
 

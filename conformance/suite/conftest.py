@@ -12,6 +12,7 @@ import pytest
 from conformance.candidate import engine, reach
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
 from conformance.candidate.engine import connect, inspect_image
+from conformance.contract import platform
 from conformance.contract.catalogue import LIFECYCLE_IDS
 from conformance.lifecycle.session import SessionTrials
 from conformance.run_state import EVIDENCE, MARKER, STATE
@@ -43,8 +44,10 @@ def agent_config(run_state):
 
 
 @pytest.fixture(scope="session")
-def budgets(agent_config):
-    return agent_config.budgets
+def budgets(agent_config, run_state, docker_client):
+    # Time budgets scaled where the image runs under emulation (an arm64 profile on an amd64 engine).
+    architecture = (run_state.engine or engine.describe(docker_client)).get("architecture", "")
+    return agent_config.budgets.scaled(platform.emulate(architecture))
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,7 @@ def test_writes_nothing_outside_tmp(lifecycle_trials, image_info, evidence):
     if not writable.served:
         raise NotChecked(f"{writable.description} {writable.failure()} {trials.see()}")
     # A declared VOLUME is a mount of its own: Docker creates its mount point, the agent does not.
-    report = writes.classify(writable.changes, platform.WRITABLE_PATHS + image_info.volumes)
+    report = writes.classify(writable.changes, platform.writable_paths() + image_info.volumes)
     evidence.append(f"{writable.description}, after the probes and every endpoint in JSON and SSE mode, "
                     f"`docker diff` shows {len(report.outside) or 'no'} change{'s' if len(report.outside) != 1 else ''} "
                     "outside /tmp" + (":" if report.outside else ""))

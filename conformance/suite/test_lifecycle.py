@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.candidate.signals import GIVE_UP_S
+from conformance.candidate.signals import give_up_s
 from conformance.check import NotChecked, fail, platform, see
 from conformance.lifecycle import diagnosis, log_causes, scenarios, stop_causes
 from conformance.lifecycle.variants import VARIANTS, variant_name
@@ -38,9 +38,9 @@ def test_serves_with_the_platform_variables(lifecycle_trials, evidence):
         raise trials.not_decided()
     strict = trials.trials[verdict.strict]
     relaxed = trials.trials.get(verdict.relaxed)
-    injected = f"{platform.name_list(platform.RESERVED_ENV)} (dummy values)"
+    injected = f"{platform.name_list(platform.reserved_env())} (dummy values)"
     if verdict.status == "fail":
-        said = log_causes.variable_lines(strict.log, platform.RESERVED_ENV) + log_causes.error_lines(strict.log)
+        said = log_causes.variable_lines(strict.log, platform.reserved_env()) + log_causes.error_lines(strict.log)
         words = ["the agent's log:"] + [f"  | {line}" for line in dict.fromkeys(said) or strict.log[-8:]]
         words += [f"how to fix: {hint}" for hint in log_causes.variable_hints(strict.log)]
         if verdict.exited:
@@ -144,10 +144,10 @@ def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, evidence):
     slow = [stop for stop in stops if not stop.graceful]
     if slow:
         worst = slow[0]
-        took = (f"was still running {GIVE_UP_S:g} s later" if worst.elapsed_s is None
+        took = (f"was still running {give_up_s():g} s later" if worst.elapsed_s is None
                 else f"took {worst.elapsed_s:.1f} s to exit")
         causes = stop_causes.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when)
-        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {platform.GRACE_S:g} s after "
+        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {platform.grace_s():g} s after "
              "SIGTERM)", [f"likely cause: {cause}" for cause in causes])
 
 

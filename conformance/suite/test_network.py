@@ -8,7 +8,9 @@ import socket
 import pytest
 
 from conformance.candidate import sockets
-from conformance.check import fail, platform
+from conformance.candidate.container import Constraints
+from conformance.candidate.readiness import StartupState
+from conformance.check import NotChecked, fail, platform, see
 
 
 @pytest.mark.requirement("LISTEN-PORT-8080")
@@ -18,10 +20,10 @@ def test_serves_http_on_port_8080(candidate, requirement_id, evidence):
         fail(startup.cause(), startup.details())
     evidence.append(f"the container {sockets.describe(startup.listeners)}")
     if startup.state == "loopback-only":
-        evidence.append(f"port {platform.PORT} is right; the interface is not (see {startup.blame})")
+        evidence.append(f"port {platform.port()} is right; the interface is not (see {startup.blame})")
         return
     candidate.require_serving()
-    evidence.append(f"HTTP on {platform.PORT}: {startup.last_answer.summary()}")
+    evidence.append(f"HTTP on {platform.port()}: {startup.last_answer.summary()}")
 
 
 @pytest.mark.requirement("LISTEN-ALL-INTERFACES")
@@ -37,7 +39,29 @@ def test_accepts_connections_on_the_container_address(candidate, requirement_id,
     try:
         with socket.create_connection((host, port), timeout=2.0):
             # The address itself changes from run to run: evidence names it by role.
-            evidence.append(f"TCP connect to port {platform.PORT} from outside the container: accepted")
+            evidence.append(f"TCP connect to port {platform.port()} from outside the container: accepted")
     except OSError as exc:
-        fail(f"TCP connect to port {platform.PORT} from outside the container ({host}:{port}) failed: {exc}",
+        fail(f"TCP connect to port {platform.port()} from outside the container ({host}:{port}) failed: {exc}",
              [f"the container {sockets.describe(candidate.listeners())}"])
+
+
+@pytest.mark.requirement("PORT-FROM-ENV")
+def test_listens_on_the_port_named_in_PORT(candidates, budgets, evidence):
+    """A candidate of its own, started with another port in $PORT, must serve there: the platform
+    sends traffic to the port it names, whatever the image was built for."""
+    other = 8081 if platform.port() != 8081 else 8082
+    own = candidates.make(Constraints(role="port-env", port=other), check="PORT-FROM-ENV")
+    try:
+        own.start()
+        startup = own.wait_ready(budgets.startup_s)
+    finally:
+        own.remove()
+    evidence.append(f"started with PORT={other}: the container {sockets.describe(startup.listeners)}")
+    if startup.state in (StartupState.READY, StartupState.SERVING):
+        evidence.append(f"HTTP on port {other}: {startup.last_answer.summary()}")
+        return
+    if startup.state in (StartupState.WRONG_PORT, StartupState.TIMEOUT_OTHER_PORT):
+        fail(f"started with PORT={other}, it does not serve there: {startup.cause()}", startup.details())
+    if startup.state == StartupState.EXITED:
+        fail(f"started with PORT={other}, {startup.cause()}", startup.details())
+    raise NotChecked(f"started with PORT={other}: {startup.cause()}" + (f" {see(startup.blame)}" if startup.blame else ""))

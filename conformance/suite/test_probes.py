@@ -12,7 +12,10 @@ from conformance.candidate.readiness import StartupState
 from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, mediatype, platform, request, see,
                               unserved)
 
-READY, HEALTH = platform.READY_PATH, platform.HEALTH_PATH
+READY, HEALTH = platform.ready_path(), platform.health_path()
+# What the readiness wait waited for: a 200 from the probe path, or (a TCP probe) any HTTP answer.
+READY_SAID = (f"{READY} answered 200" if platform.active().http_probes
+              else f"HTTP on port {platform.port()} first answered")
 
 
 def _hint(answer: Exchange, path: str) -> list[str]:
@@ -40,7 +43,7 @@ def _check_media_type(answer: Exchange, path: str, evidence: list[str]) -> None:
 def test_ready_within_startup_budget(candidate, budgets, requirement_id, evidence):
     startup = candidate.startup
     if startup.state == StartupState.READY:
-        evidence.append(f"/ready answered 200 {startup.ready_s:.2f} s after the container started "
+        evidence.append(f"{READY_SAID} {startup.ready_s:.2f} s after the container started "
                         f"(budget {budgets.startup_s:g} s)")
         if startup.ready_s > budgets.startup_s:
             fail(f"ready only {startup.ready_s:.1f} s after start; the budget is {budgets.startup_s:g} s",
@@ -74,6 +77,26 @@ def test_ready_is_json(candidate, http, evidence):
     if answer is None:
         raise NotChecked(f"{READY} never answered 200, so there is no answer to judge {see('READY-200')}")
     _check_media_type(answer, READY, evidence)
+
+
+@pytest.mark.requirement("PING-STATUS-JSON")
+def test_probe_answers_its_status_as_json(candidate, http, evidence):
+    probe = platform.active().ready
+    answer = request(http, "GET", probe.path)
+    if answer.status != probe.status:
+        answer = candidate.startup.ready_answer
+    if answer is None:
+        raise NotChecked(f"{probe.path} never answered {probe.status}, so there is no answer to judge {see('READY-200')}")
+    _check_media_type(answer, probe.path, evidence)
+    body = answer.json()
+    value = body.get(probe.json_field) if isinstance(body, dict) else None
+    wanted = " or ".join(f'"{v}"' for v in probe.json_values)
+    if value not in probe.json_values:
+        said = f"has no {probe.json_field!r} field" if not isinstance(body, dict) or probe.json_field not in body \
+            else f"says {probe.json_field!r}: {value!r}"
+        fail(f"GET {probe.path}: the JSON body {said}; the platform reads {probe.json_field!r} as {wanted}",
+             answer.evidence())
+    evidence.append(f'"{probe.json_field}": "{value}", one of {wanted}')
 
 
 @pytest.mark.requirement("HEALTH-200")
@@ -111,7 +134,7 @@ def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
 
 
 def _timed_probes(http, rounds: int) -> list[Exchange]:
-    return [request(http, "GET", path, timeout_s=platform.PROBE_TIMEOUT_S * 3)
+    return [request(http, "GET", path, timeout_s=platform.probe_timeout_s() * 3)
             for _ in range(rounds) for path in (HEALTH, READY)]
 
 
@@ -152,9 +175,9 @@ def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evide
                         f"{worst_busy.elapsed_s * 1000:.0f} ms")
     else:
         evidence.append(f"{endpoint.label} finished before a probe could run beside it")
-    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.PROBE_TIMEOUT_S]
+    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.probe_timeout_s()]
     if slow:
         during = "while a stream was in flight" if any(a in busy for a in slow) else "idle"
         worst = max(slow, key=lambda a: a.elapsed_s)
         fail(f"GET {worst.target} took {worst.elapsed_s:.2f} s {during} (Kubernetes' probe timeout: "
-             f"{platform.PROBE_TIMEOUT_S:g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())
+             f"{platform.probe_timeout_s():g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())

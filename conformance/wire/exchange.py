@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import httpx
 
 from ..contract.agent_config import Budgets
+from ..contract import platform
 from . import bounded, mediatype
-from .curl import USER_BASE_URL, curl_command
+from .curl import curl_command, user_base_url
 
 _SHOWN_BODY_BYTES = 300
 # A body is kept whole up to this; past it only its start and whether it parses as JSON, so a
@@ -44,12 +45,21 @@ class Exchange:
             return self.not_json
         return _json_error(self.body)
 
+    def json(self):
+        """The body as JSON (None when it is not a whole JSON document)."""
+        if self.json_error() is not None or self.body_size >= 0:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
     def _shown(self, value: str) -> str:
-        return value.replace(self.origin, USER_BASE_URL) if self.origin else value
+        return value.replace(self.origin, user_base_url()) if self.origin else value
 
     @property
     def content_type(self) -> str | None:
@@ -168,5 +178,6 @@ def make_client(base_url: str, budgets: Budgets | None = None, traffic: bounded.
     `Accept-Encoding` would decide content negotiation for us and compress the bytes we validate),
     and reads every answer within `budgets`; `traffic`: what the run knows of the candidate's streams."""
     client = bounded.Client(base_url, budgets or Budgets(), traffic)
-    client.headers = httpx.Headers({"User-Agent": "agent-conformance"})
+    # What the platform sends with every call (AgentCore's session ID): a check meets what it meets.
+    client.headers = httpx.Headers({"User-Agent": "agent-conformance", **platform.active().session_headers})
     return client

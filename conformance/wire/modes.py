@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..contract.agent_config import AgentConfig, Endpoint
-from ..contract.platform import PROBE_PATHS
+from ..contract import platform
 from . import exchange, mediatype
 
 # Only unambiguous Accept values decide a verdict; odd ones belong to ROBUST-INPUT.
@@ -61,7 +61,7 @@ class Observation:
 def exercise(client: httpx.Client, config: AgentConfig) -> list[Observation]:
     """The probes and every declared endpoint in JSON and SSE mode: what a platform run does."""
     observations = []
-    for path in PROBE_PATHS:
+    for path in platform.probe_paths():
         answer = exchange.request(client, "GET", path)
         problem = None if answer.status == 200 else f"answered {answer.status or answer.error}"
         observations.append(Observation(f"GET {path}", answer, problem))
