@@ -266,6 +266,21 @@ OTHER_PLATFORMS: tuple[Requirement, ...] = (
         "(a shell-form or `sh -c` start command; or read `os.environ['PORT']` in code).",
         phase=Phase.LIFECYCLE,
     ),
+    Requirement(
+        "SESSION-HEADER-ACCEPTED", MUST, "A call with the platform's session header answers as one without.",
+        "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id … (sent with each invocation)",
+        "Accept the platform's session header on every call (use it as a thread or session key if you like); "
+        "never fail a request for carrying it.",
+        phase=Phase.SERVE,
+    ),
+    Requirement(
+        "RESPONSES-EVENTS", MUST, 'Asked to stream ("stream": true), the endpoint answers the Responses API\'s '
+        "event stream: each event named as its JSON type, response.created first, one terminal event last.",
+        "response.created … response.output_text.delta … response.completed",
+        'Stream `event: <type>` with `data: {"type": "<type>", …}`: `response.created` first, then deltas, then '
+        "exactly one of `response.completed`, `response.failed` or `response.incomplete`.",
+        phase=Phase.SERVE,
+    ),
 )
 
 EVERY_REQUIREMENT: tuple[Requirement, ...] = CATALOGUE + OTHER_PLATFORMS

@@ -128,7 +128,7 @@ def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
     if failed:
         settled = (f"they answered without 5xx {startup.settled_s:.2f} s later" if startup.settled_s is not None
                    else f"they still answered 5xx or nothing {budgets.startup_s:g} s later")
-        fail(f"/ready said 200 but {failed[0].method} {failed[0].target} answered "
+        fail(f"{READY_SAID} but {failed[0].method} {failed[0].target} answered "
              f"{failed[0].status or failed[0].error} right after; {settled}",
              [line for answer in failed for line in answer.evidence()])
 

@@ -9,7 +9,8 @@ One program, three platforms' shapes, chosen by AGENT_PLATFORM (the samples' Doc
 
 The broken twins switch one defect on with a variable of their own: AGENT_IGNORE_PORT_ENV (serve
 on 8080 whatever $PORT says), AGENT_READINESS_PATH (readiness on another path), AGENT_PING_TEXT
-(`/ping` in plain text).
+(`/ping` in plain text), AGENT_EVENT_NAME (every Responses event named so instead of its type),
+AGENT_SESSION_LOOKUP (a 500 for a session ID it has not seen, as a session store would).
 """
 
 import json
@@ -106,6 +107,9 @@ class Handler(BaseHTTPRequestHandler):
                   "aws-agentcore": ("/invocations",)}[PLATFORM]
         if self.path not in routes:
             return self.send_json(404, {"error": f"no route {self.path}"})
+        session = self.headers.get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id")
+        if session and os.environ.get("AGENT_SESSION_LOOKUP"):
+            return self.send_json(500, {"error": f"session {session} not found"})
         body, error = self.read_json()
         if error:
             return self.send_json(400, {"error": error})
@@ -140,6 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for name, data in events:
             time.sleep(TOKEN_DELAY_S)
+            name = os.environ.get("AGENT_EVENT_NAME") or name
             self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
             self.wfile.flush()
 
