@@ -15,23 +15,26 @@ from pathlib import Path
 
 
 class DockerProxy:
-    def __init__(self, upstream: str = "/var/run/docker.sock"):
+    def __init__(self, upstream: str = "/var/run/docker.sock", tcp_host: str | None = None):
+        """`tcp_host`: listen on TCP at that address of this host instead of a unix socket (the
+        daemon as a remote engine looks to the suite)."""
         self.upstream = upstream
-        # A short path: unix socket paths are limited to 108 bytes, pytest's tmp_path can be longer.
-        self.directory = Path(tempfile.mkdtemp(prefix="ac-proxy-"))
-        self.path = self.directory / "docker.sock"
         self.hung = threading.Event()
         self.closed = threading.Event()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(str(self.path))
-        self._listener.listen(64)
+        if tcp_host:
+            self._listener = socket.create_server((tcp_host, 0))
+            self.url = f"tcp://{tcp_host}:{self._listener.getsockname()[1]}"
+        else:
+            # A short path: unix socket paths are limited to 108 bytes, pytest's tmp_path can be longer.
+            self.directory = Path(tempfile.mkdtemp(prefix="ac-proxy-"))
+            self.path = self.directory / "docker.sock"
+            self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._listener.bind(str(self.path))
+            self._listener.listen(64)
+            self.url = f"unix://{self.path}"
         threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.path}"
 
     def _keep(self, sock: socket.socket) -> socket.socket:
         with self._lock:
@@ -91,8 +94,9 @@ class DockerProxy:
                 except OSError:
                     pass
                 sock.close()
-        try:
-            os.unlink(self.path)
-            self.directory.rmdir()
-        except OSError:
-            pass
+        if self.url.startswith("unix://"):
+            try:
+                os.unlink(self.path)
+                self.directory.rmdir()
+            except OSError:
+                pass

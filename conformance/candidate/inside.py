@@ -73,48 +73,47 @@ def read_files(client: docker.DockerClient, image_id: str, container_id: str, pa
                labels: dict[str, str], pid_namespace: bool = False) -> bytes:
     """The bytes of `paths`, concatenated, as seen from inside the container's network namespace
     (and its PID namespace when `pid_namespace`). Raises NoReader, or Docker's error."""
-    with _lock:
-        known = _reader_of_image.get(image_id, ())
-    if known is None:
+    output = _first_that_runs(client, image_id, container_id, labels, pid_namespace, READERS, _reader_of_image,
+                              lambda reader: [*reader, *paths])
+    if output is None:
         return _read_with_helper_image(client, image_id, container_id, paths, labels, pid_namespace)
-    for reader in ([known] if known else READERS):
-        try:
-            output = _run(client, image_id, container_id, [*reader, *paths], labels, pid_namespace)
-        except docker.errors.APIError as exc:
-            if _missing_program(exc):
-                continue
-            raise
-        with _lock:
-            _reader_of_image[image_id] = reader
-        return output
-    with _lock:
-        _reader_of_image[image_id] = None
-    return _read_with_helper_image(client, image_id, container_id, paths, labels, pid_namespace)
+    return output
 
 
 def answers_http(client: docker.DockerClient, image_id: str, container_id: str, host: str, port: int, path: str,
                  labels: dict[str, str]) -> bool | None:
     """Whether HTTP answers at host:port inside the container's network namespace (for a port
     the suite cannot reach from where it stands); None when the image has no client to ask with."""
-    with _lock:
-        known = _http_client_of_image.get(image_id, ())
-    if known is None:
+    output = _first_that_runs(client, image_id, container_id, labels, False, HTTP_CLIENTS, _http_client_of_image,
+                              lambda template: [part.replace("{host}", host).replace("{port}", str(port))
+                                                .replace("{path}", path) for part in template])
+    if output is None:
         return None
-    for template in ([known] if known else HTTP_CLIENTS):
-        command = [part.replace("{host}", host).replace("{port}", str(port)).replace("{path}", path)
-                   for part in template]
+    text = output.decode("latin-1", "replace")
+    return text.startswith("HTTP/") and not text.startswith("HTTP/000")
+
+
+def _first_that_runs(client: docker.DockerClient, image_id: str, container_id: str, labels: dict[str, str],
+                     pid_namespace: bool, programs: tuple[tuple[str, ...], ...],
+                     known: dict[str, tuple[str, ...] | None], command) -> bytes | None:
+    """The output of the first of `programs` the image has, run as `command(program)` in a helper;
+    None when it has none. Which one worked (or that none did) is remembered per image in `known`."""
+    with _lock:
+        remembered = known.get(image_id, ())
+    if remembered is None:
+        return None
+    for program in ([remembered] if remembered else programs):
         try:
-            output = _run(client, image_id, container_id, command, labels, pid_namespace=False)
+            output = _run(client, image_id, container_id, command(program), labels, pid_namespace)
         except docker.errors.APIError as exc:
             if _missing_program(exc):
                 continue
             raise
         with _lock:
-            _http_client_of_image[image_id] = template
-        text = output.decode("latin-1", "replace")
-        return text.startswith("HTTP/") and not text.startswith("HTTP/000")
+            known[image_id] = program
+        return output
     with _lock:
-        _http_client_of_image[image_id] = None
+        known[image_id] = None
     return None
 
 

@@ -179,14 +179,17 @@ def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tupl
     for listener in listeners:
         if listener.loopback or not ip:
             continue
-        if candidate.answers_http_inside(listener, platform.ready_path()) if not candidate.reach.routable else _answers(
-                candidate, f"http://{ip}:{listener.port}"):
+        if _answers_http(candidate, ip, listener):
             return (StartupState.WRONG_PORT, listener.port)
     return None
 
 
-def _answers(candidate, url: str) -> bool:
-    with exchange.make_client(url, candidate.budgets) as http:
+def _answers_http(candidate, ip: str, listener: sockets.Listener) -> bool:
+    """Whether HTTP answers on another port: asked directly where the container's address leads to
+    it from here, else from inside its network namespace."""
+    if not candidate.reach.routable:
+        return candidate.answers_http_inside(listener, platform.ready_path())
+    with exchange.make_client(f"http://{ip}:{listener.port}", candidate.budgets) as http:
         return exchange.request(http, "GET", platform.ready_path(), timeout_s=0.5).status is not None
 
 

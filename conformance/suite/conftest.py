@@ -44,10 +44,15 @@ def agent_config(run_state):
 
 
 @pytest.fixture(scope="session")
-def budgets(agent_config, run_state, docker_client):
+def engine_facts(run_state, docker_client) -> dict:
+    """The engine as the report names it: the controller asked already; an xdist worker asks once."""
+    return run_state.engine or engine.describe(docker_client)
+
+
+@pytest.fixture(scope="session")
+def budgets(agent_config, engine_facts):
     # Time budgets scaled where the image runs under emulation (an arm64 profile on an amd64 engine).
-    architecture = (run_state.engine or engine.describe(docker_client)).get("architecture", "")
-    return agent_config.budgets.scaled(platform.emulate(architecture))
+    return agent_config.budgets.scaled(platform.emulate(str(engine_facts.get("architecture", ""))))
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +69,12 @@ def image_info(run_state, docker_client):
 
 
 @pytest.fixture(scope="session")
-def candidates(run_state, docker_client, image_info, budgets) -> CandidateFactory:
+def candidates(run_state, docker_client, image_info, budgets, engine_facts) -> CandidateFactory:
     """Makes this run's candidates: labelled, confined, within the budgets, their logs kept."""
     return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, budgets,
                             run_state.internal_network, _measure_then(run_state.before_remove, run_state),
                             reach=run_state.reach or reach.for_engine(docker_client),
-                            engine_kind=(run_state.engine or engine.describe(docker_client)).get("kind", "Docker"))
+                            engine_kind=engine_facts.get("kind", "Docker"))
 
 
 def _measure_then(keep_log, run_state):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import socketserver
 import tempfile
 import threading
@@ -13,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.dockerproxy import DockerProxy
 
 
 def _one_line(run, *said: str) -> str:
@@ -75,51 +76,13 @@ def test_an_engine_too_old_for_the_api_the_suite_needs(run_cli):
     _one_line(run, "speaks API 1.26", "needs 1.30", "upgrade the engine")
 
 
-class _TcpToDocker:
-    """The local daemon over TCP at an address of this host that is not loopback: a remote engine
-    as the suite sees one (published on every interface of the daemon's host, reached at HOST)."""
-
-    def __init__(self, host: str):
-        self.listener = socket.create_server((host, 0))
-        self.url = f"tcp://{host}:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect("/var/run/docker.sock")
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a, b):
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.listener.close()
-
-
 def _bridge_gateway(docker_client) -> str:
     config = docker_client.api.inspect_network("bridge")["IPAM"]["Config"][0]
     return config.get("Gateway") or config["Subnet"].rsplit(".", 2)[0] + ".0.1"
 
 
 def test_no_egress_is_refused_with_a_remote_engine(built_samples, run_cli, docker_client):
-    remote = _TcpToDocker(_bridge_gateway(docker_client))
+    remote = DockerProxy(tcp_host=_bridge_gateway(docker_client))
     try:
         run = run_cli(built_samples["reference"].tag, "--no-egress", env={"DOCKER_HOST": remote.url})
     finally:
@@ -131,7 +94,7 @@ def test_no_egress_is_refused_with_a_remote_engine(built_samples, run_cli, docke
 def test_a_remote_engine_gives_the_local_verdict(built_samples, run_cli, docker_client):
     """Through TCP at the daemon host's bridge address: candidates published on every interface
     and reached there; the loopback-only sample still fails LISTEN-ALL-INTERFACES at once."""
-    remote = _TcpToDocker(_bridge_gateway(docker_client))
+    remote = DockerProxy(tcp_host=_bridge_gateway(docker_client))
     try:
         run = run_cli(built_samples["broken/loopback-only"].tag, env={"DOCKER_HOST": remote.url})
     finally:
