@@ -75,6 +75,7 @@ from conformance.fuzz import campaign as fuzzing  # noqa: E402
 from conformance.wire import rawhttp  # noqa: E402
 
 REFERENCE = "agent-conformance/sample-reference:latest"
+CONCURRENCY = Budgets().fuzz_concurrency  # as the suite runs it
 BENCH_VENV = ROOT / ".cache" / "bench-venv"
 WORK_DIR = ROOT / ".cache" / "bench-fuzz"
 ACCESS = re.compile(r'^INFO:\s+\S+ - "(\S+) (\S*) HTTP/[0-9.]+" (\d{3})')
@@ -183,7 +184,8 @@ class Row:
 
 
 # -- ours ---------------------------------------------------------------------------------------
-def run_ours(candidate: Candidate, log: AgentLog, examples: int, seed: int, cap_s: float, probe: bool = True) -> Row:
+def run_ours(candidate: Candidate, log: AgentLog, examples: int, seed: int, cap_s: float, probe: bool = True,
+             concurrency: int = CONCURRENCY) -> Row:
     """Counts every HTTP request the campaign makes, whatever calls it: raw sends (fuzz cases and
     the runner's baseline of plain requests) through `rawhttp.send`, and the keep-alive probes
     through the httpx client the runner builds; both are wrapped only for the campaign's duration."""
@@ -207,7 +209,8 @@ def run_ours(candidate: Candidate, log: AgentLog, examples: int, seed: int, cap_
         fuzzing._Sender._probe_after = lambda self, received: None
     try:
         started, cpu = time.monotonic(), time.process_time()
-        campaign = fuzzing.run_campaign(candidate, config, max_examples=examples, seed=seed, cap_s=cap_s)
+        campaign = fuzzing.run_campaign(candidate, config, max_examples=examples, seed=seed, cap_s=cap_s,
+                                        concurrency=concurrency)
         wall, cpu = time.monotonic() - started, time.process_time() - cpu
     finally:
         rawhttp.send, httpx.Client = real_send, real_client
@@ -341,6 +344,8 @@ def main() -> int:
     parser.add_argument("--image", default=REFERENCE)
     parser.add_argument("--examples", type=int, default=1000, help="our max_examples (default 1000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY,
+                        help=f"our requests in flight (default {CONCURRENCY}: the suite's fuzz_concurrency)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="rounds of every comparable run, in rotating order; medians are reported (default 3)")
     parser.add_argument("--cap", type=float, default=300.0, help="our campaign's wall-clock cap, s")
@@ -374,7 +379,7 @@ def main() -> int:
         log = AgentLog(candidate)
 
         def ours():
-            return run_ours(candidate, log, args.examples, args.seed, args.cap)
+            return run_ours(candidate, log, args.examples, args.seed, args.cap, concurrency=args.concurrency)
 
         def schemathesis(name, extra, comparable):
             return lambda: run_schemathesis(st, name, base, n, args.seed, extra, log, args.st_timeout, request_s,
@@ -398,7 +403,8 @@ def main() -> int:
             row = schemathesis(*ST_REPORT_ONLY)()
             results[row.tool] = [row]
         if not args.no_diagnostics:
-            row = run_ours(candidate, log, args.examples, args.seed, args.cap, probe=False)
+            row = run_ours(candidate, log, args.examples, args.seed, args.cap, probe=False,
+                           concurrency=args.concurrency)
             results[row.tool] = [row]
         alive = candidate.state().get("Running")
     finally:

@@ -15,7 +15,7 @@ from .contract import platform
 from .errors import NotChecked, RequirementFailed, fail, see
 from .wire import mediatype
 from .wire.exchange import Exchange, request
-from .wire.modes import (JSON_ACCEPTS, JSON_MODE, SSE_ACCEPTS, SSE_MODE, Observation, call, json_problem,
+from .wire.modes import (JSON_ACCEPTS, JSON_MODE, SSE_ACCEPTS, SSE_MODE, Observation, call, json_mode, json_problem,
                          sse_problem, unserved)
 from .wire.streaming import StreamCapture, capture
 
@@ -23,7 +23,7 @@ __all__ = [
     # deciding
     "fail", "NotChecked", "see", "RequirementFailed",
     # talking to the candidate
-    "request", "Exchange", "call", "json_problem", "sse_problem", "unserved", "Observation",
+    "request", "Exchange", "call", "json_mode", "json_problem", "sse_problem", "unserved", "Observation",
     "capture", "StreamCapture",
     "JSON_ACCEPTS", "SSE_ACCEPTS", "JSON_MODE", "SSE_MODE",
     # the contract's constants and media types

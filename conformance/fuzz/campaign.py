@@ -23,6 +23,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -47,6 +48,12 @@ HEALTH_AFTER_TIMEOUT_S = 2.0  # GET /health after a generated request: is the ag
 HEALTH_AFTER_EVERY = 10  # after every Nth refused request (after every other answer always)
 KNOWN_ENDLESS_HEAD_S = 0.5  # a generated request to a stream known not to end: time for its head
 PROBE_AHEAD_EVERY = 8  # sending ahead: GET /health after this many answers (and at the end)
+# A generated request's event stream is read only as far as its judgement needs: the head and its
+# first blocks (status, media type, framing so far). A stream in WHOLE_STREAM_EVERY, chosen by the
+# request's bytes (so a request is always judged alike), is read to its end for the framing at its
+# close; once a framing error is found every stream is read whole, so its shrinking is exact.
+STREAM_BLOCKS = 2
+WHOLE_STREAM_EVERY = 8
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Campaign:
     tally: Counter = field(default_factory=Counter)  # (route, status or "no answer") → requests sent
     concurrency: int = 1
     replayed: str = ""  # why requests were sent again on a fresh candidate, if they were
+    streams_cut: int = 0  # 2xx event streams read to their first blocks only
+    streams_whole: int = 0  # … and read to their end
 
     def for_requirement(self, requirement: str) -> list[Finding]:
         return [f for f in self.findings.values() if f.requirement == requirement]
@@ -81,8 +90,12 @@ class Campaign:
         seed = f", seed {self.seed}" if self.seed is not None else ""
         stopped = f"; {self.stopped}" if self.stopped else ""
         replayed = f"; {self.replayed}" if self.replayed else ""
+        streams = ""
+        if self.streams_cut:
+            streams = (f"; {self.streams_cut} event streams read to their first {STREAM_BLOCKS} blocks, "
+                       f"{self.streams_whole} to their end")
         return (f"{self.examples} generated examples, {self.sent} requests sent in {self.elapsed_s:.1f} s "
-                f"({rate:.0f}/s, up to {self.concurrency} at once){seed}{stopped}{replayed}")
+                f"({rate:.0f}/s, up to {self.concurrency} at once){seed}{stopped}{replayed}{streams}")
 
 
 def _response_lines(response: rawhttp.RawResponse) -> tuple[str, ...]:
@@ -110,7 +123,9 @@ def broken_property(request: rawhttp.RawRequest, response: rawhttp.RawResponse) 
         return None
     if mediatype.is_media_type(content_type, mediatype.EVENT_STREAM):
         _, violations = sse.validate(response.body)
-        errors = [v for v in violations if v.severity == "error"]
+        # Cut short after whole blocks: only the end of the stream (its close) is not judged.
+        errors = [v for v in violations if v.severity == "error"
+                  and not (response.cut_short and v.code == "no-data-event")]
         if errors:
             return ("sse framing", SSE_FRAMING,
                     f"the event stream breaks the framing rules: {sse.format_violation(errors[0])}")
@@ -149,6 +164,8 @@ class _Sender:
         self.sent_ahead: dict[bytes, rawhttp.RawRequest] = {}  # what send_ahead judged, for findings no round reached
         self.campaign = Campaign()
         self.down = False
+        self.whole_streams = False  # read every event stream to its end (once a framing error is found)
+        self.slow_s: list[float] = []  # how long the requests to a declared endpoint took
         self._lock = threading.Lock()  # the tally and the counters: send_ahead's threads share them
         self.probe = candidate.client_http()
         self.baseline = self._baseline()
@@ -163,47 +180,72 @@ class _Sender:
         self.health_status = self._health()
 
     # -- sending ahead, several at once ----------------------------------------------------------
-    def send_ahead(self, requests: list[rawhttp.RawRequest], concurrency: int, respawn=None) -> None:
-        """Send the round's requests `concurrency` at a time and memoise what each answer shows on
-        its own. Answers judged by /health afterwards are memoised once a probe after them finds
-        /health as before. When the container exits, or /health changes, the requests since the
-        last good probe stay unjudged: `respawn()` gives a fresh candidate the round then sends
-        them to one at a time (exact), else the campaign goes on as it can."""
-        todo: dict[bytes, rawhttp.RawRequest] = {}
-        for request in requests:
-            key = request.to_bytes("127.0.0.1")
-            if key not in self.memo:
-                todo.setdefault(key, request)
+    def send_ahead(self, requests, concurrency: int, respawn=None) -> None:
+        """Send the round's requests `concurrency` at a time, as they are generated (`requests`
+        may be a `_Generation` still running), and memoise what each answer shows on its own.
+        Answers judged by /health afterwards are memoised once a probe after them finds /health as
+        before. When the container exits, or /health changes, the requests since the last good
+        probe stay unjudged: `respawn()` gives a fresh candidate the round then sends them to one
+        at a time (exact), else the campaign goes on as it can."""
+        feed = requests if isinstance(requests, _Generation) else iter(requests)
+        more = True  # the generation may still give requests
+        queued: set[bytes] = set()
         # Requests to a declared endpoint may take a model's seconds; the rest (other paths and
         # methods, malformed heads) answer at once. The slow ones get half the lanes at most, so
         # the quick ones keep flowing beside them.
-        slow = [item for item in todo.items() if self._reaches_endpoint(item[1])]
-        quick = [item for item in todo.items() if not self._reaches_endpoint(item[1])]
+        slow: list = []
+        quick: list = []
         slow_lanes = max(1, concurrency // 2)
         unprobed: list[bytes] = []  # answered, waiting for the next /health probe
         trouble = ""
+
+        def take(block: bool) -> None:
+            """Queue what the generation has given so far (waiting for one more if `block`)."""
+            nonlocal more
+            while more:
+                request = feed.next_ready(block) if isinstance(feed, _Generation) else next(feed, _END)
+                if request is None:
+                    return  # nothing new yet
+                if request is _END:
+                    more = False
+                    return
+                key = request.to_bytes("127.0.0.1")
+                if key not in self.memo and key not in queued:
+                    queued.add(key)
+                    (slow if self._reaches_endpoint(request) else quick).append((key, request))
+                    block = False
+
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fuzz") as pool:
             pending: dict = {}
 
-            def submit_next() -> None:
-                if trouble or self.down or time.monotonic() > self.cap:
-                    return
-                slow_in_flight = sum(1 for _, request in pending.values() if self._reaches_endpoint(request))
-                queue = slow if slow and (slow_in_flight < slow_lanes or not quick) else quick
-                if queue:
+            def stopping() -> bool:
+                return bool(trouble) or self.down or time.monotonic() > self.cap
+
+            def fill() -> None:
+                while len(pending) < concurrency and not stopping():
+                    take(block=not pending and not slow and not quick)
+                    slow_in_flight = sum(1 for _, request in pending.values() if self._reaches_endpoint(request))
+                    queue = slow if slow and (slow_in_flight < slow_lanes or not quick) else quick
+                    if queue is slow and self.too_late_for_the_endpoint():
+                        if not quick:
+                            self.campaign.stopped = ("stopped sending to the declared endpoint before the time "
+                                                     "cap: its answers take longer than the time left")
+                            return
+                        queue = quick
+                    if not queue:
+                        return
                     item = queue.pop(0)
                     pending[pool.submit(self._exchange, item[1])] = item
 
-            for _ in range(concurrency):
-                submit_next()
+            fill()
             while pending:
-                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                # While requests are still being generated, look for new ones now and then.
+                done, _ = wait(list(pending), timeout=None if not more else 0.02, return_when=FIRST_COMPLETED)
                 for future in done:
                     key, request = pending.pop(future)
                     response, error = future.result()
                     if not trouble:
                         trouble = self._judge_ahead(key, request, response, error, unprobed)
-                    submit_next()
                 if not trouble and unprobed and (len(unprobed) >= PROBE_AHEAD_EVERY or not pending):
                     status = self._health()
                     if status == self.health_status:
@@ -211,10 +253,24 @@ class _Sender:
                         unprobed.clear()
                     else:
                         trouble = f"GET /health answered {status or 'nothing'} (before: {self.health_status})"
+                fill()
         if time.monotonic() > self.cap and not self.campaign.stopped:
             self.campaign.stopped = "stopped sending at the time cap"
         if trouble:
             self._recover(trouble, respawn)
+
+    def nothing_to_replay(self, requests: list[rawhttp.RawRequest]) -> bool:
+        """Whether a round over these requests could find nothing: each answer is memoised and
+        passing, or unsent while no more may be sent (those count as passing)."""
+        for request in requests:
+            key = request.to_bytes("127.0.0.1")
+            if self.memo.get(key) is not None or (key not in self.memo and self.may_send(request)):
+                return False
+        return True
+
+    def may_send(self, request: rawhttp.RawRequest) -> bool:
+        return not (self.down or time.monotonic() > self.cap
+                    or (self._reaches_endpoint(request) and self.too_late_for_the_endpoint()))
 
     def _judge_ahead(self, key: bytes, request: rawhttp.RawRequest, response, error, unprobed: list[bytes]) -> str:
         """Memoise what this answer shows on its own; "" or the trouble that stops sending ahead."""
@@ -229,7 +285,7 @@ class _Sender:
             self.memo[key] = self._no_answer(error, state)  # a dropped connection: this request's doing
             self.sent_ahead[key] = request
             return ""
-        verdict = broken_property(request, response)
+        verdict = self._verdict(request, response)
         if verdict and verdict[0] not in self.baseline:
             self.memo[key] = (*verdict, _response_lines(response))
         else:
@@ -240,12 +296,24 @@ class _Sender:
     def _exchange(self, request: rawhttp.RawRequest):
         with self._lock:
             self.campaign.sent += 1
+        started = time.monotonic()
         try:
             return self._raw(request), None
         except rawhttp.RawHTTPError as exc:
             return None, exc
         finally:
+            if self._reaches_endpoint(request):
+                with self._lock:
+                    self.slow_s.append(time.monotonic() - started)
             self._report_progress()
+
+    def too_late_for_the_endpoint(self) -> bool:
+        """Whether a request to a declared endpoint, taking as long as the longest one so far (a
+        model's answer, not the quick refusals), would still be in flight at the cap: its lane is
+        better left to quick requests, or idle."""
+        with self._lock:
+            longest = max(self.slow_s, default=0.0)
+        return time.monotonic() + longest > self.cap
 
     def _settled_state(self, error: rawhttp.RawHTTPError) -> dict:
         """The container's state after a request got no answer. A dying process drops its
@@ -279,29 +347,33 @@ class _Sender:
 
     def _baseline(self) -> set[str]:
         """Causes the plain requests already show — the /health status, each endpoint's example in
-        JSON and SSE mode. The checks that name them report them; fuzzing does not again."""
-        keys = set()
+        JSON and SSE mode, sent together and read whole. The checks that name them report them;
+        fuzzing does not again."""
         self.health_status = self._health()
+        plain = []
         for endpoint in self.config.endpoints:
             body = endpoint.body_bytes()
             content_type = (("Content-Type", mediatype.JSON),) if body is not None else ()
             for accept in (mediatype.JSON, mediatype.EVENT_STREAM):
-                plain = rawhttp.RawRequest(endpoint.method, endpoint.path, (("Accept", accept),) + content_type, body)
-                try:
-                    response = self._raw(plain)
-                except rawhttp.RawHTTPError as exc:
-                    keys.add(_no_answer_key(exc))  # a plain request that hangs: another check's defect
-                    continue
-                verdict = broken_property(plain, response)
-                if verdict:
-                    keys.add(verdict[0])
-        return keys
+                plain.append(rawhttp.RawRequest(endpoint.method, endpoint.path, (("Accept", accept),) + content_type,
+                                                body))
+
+        def cause(request: rawhttp.RawRequest) -> str | None:
+            try:
+                response = self._raw(request, whole=True)
+            except rawhttp.RawHTTPError as exc:
+                return _no_answer_key(exc)  # a plain request that hangs: another check's defect
+            verdict = broken_property(request, response)
+            return verdict[0] if verdict else None
+
+        with ThreadPoolExecutor(max_workers=max(1, len(plain)), thread_name_prefix="fuzz-baseline") as pool:
+            return {key for key in pool.map(cause, plain) if key is not None}
 
     def outcome(self, request: rawhttp.RawRequest):
         key = request.to_bytes("127.0.0.1")
         if key in self.memo:
             return self.memo[key]
-        if self.down or time.monotonic() > self.cap:
+        if not self.may_send(request):
             if not self.campaign.stopped:
                 self.campaign.stopped = "stopped sending at the time cap"
             return None  # not sent: counts as passing, which also ends shrinking
@@ -318,7 +390,7 @@ class _Sender:
             return self._no_answer(exc)
         finally:
             self._report_progress()
-        verdict = broken_property(request, response)
+        verdict = self._verdict(request, response)
         if verdict and verdict[0] not in self.baseline:
             return (*verdict, _response_lines(response))
         # A refusal (3xx/4xx) rarely changes an agent's state: probe after those only now and then,
@@ -326,6 +398,12 @@ class _Sender:
         if 300 <= response.status < 500 and self.campaign.sent % HEALTH_AFTER_EVERY:
             return None
         return self._probe_after(_response_lines(response))
+
+    def _verdict(self, request: rawhttp.RawRequest, response: rawhttp.RawResponse):
+        verdict = broken_property(request, response)
+        if verdict and verdict[1] == SSE_FRAMING:
+            self.whole_streams = True  # its shrinking then compares whole streams
+        return verdict
 
     def _reaches_endpoint(self, request: rawhttp.RawRequest) -> bool:
         return request.target.split("?")[0] in self.declared
@@ -352,29 +430,41 @@ class _Sender:
             return (key, ROBUST_INPUT, f"no answer within the request budget of {self.timeout:g} s", (str(exc),))
         return (key, ROBUST_INPUT, f"the connection was dropped ({exc.kind}) instead of an answer", (str(exc),))
 
-    def _raw(self, request: rawhttp.RawRequest) -> rawhttp.RawResponse:
-        """Send it and count it (route, status), the baseline's plain requests too."""
+    def _raw(self, request: rawhttp.RawRequest, whole: bool = False) -> rawhttp.RawResponse:
+        """Send it and count it (route, status), the baseline's plain requests too. `whole`: an
+        event stream is read to its end, whatever the sample says."""
         route = self._route(request)
         try:
-            response = self._send_raw(request)
+            response = self._send_raw(request, whole)
         except rawhttp.RawHTTPError:
             with self._lock:
                 self.campaign.tally[(route, "no answer")] += 1
             raise
         with self._lock:
             self.campaign.tally[(route, response.status)] += 1
+            if 200 <= response.status < 300 and mediatype.is_media_type(response.header("content-type"),
+                                                                        mediatype.EVENT_STREAM):
+                if response.cut_short:
+                    self.campaign.streams_cut += 1
+                else:
+                    self.campaign.streams_whole += 1
         return response
 
-    def _send_raw(self, request: rawhttp.RawRequest) -> rawhttp.RawResponse:
+    def _send_raw(self, request: rawhttp.RawRequest, whole: bool = False) -> rawhttp.RawResponse:
         budgets = self.config.budgets
         total = self.timeout
         accept = ", ".join(v for n, v in request.headers if n.lower() == "accept")
         if mediatype.asks_for_event_stream(accept) and self.candidate.traffic.endless(request.method, request.target):
             # The plain request's stream never ended either (in the baseline): only the head is news.
             total = min(total, KNOWN_ENDLESS_HEAD_S)
+        blocks = None if whole or self.whole_streams or self._whole_stream(request) else STREAM_BLOCKS
         return rawhttp.send(self.host, self.port, request, first_byte_timeout=min(budgets.first_byte_s, total),
                             total_timeout=total, max_header_bytes=budgets.header_bytes,
-                            max_body_bytes=budgets.response_bytes)
+                            max_body_bytes=budgets.response_bytes, stream_blocks=blocks)
+
+    @staticmethod
+    def _whole_stream(request: rawhttp.RawRequest) -> bool:
+        return zlib.crc32(request.to_bytes("h")) % WHOLE_STREAM_EVERY == 0
 
     def _health(self) -> int | None:
         return exchange.request(self.probe, "GET", platform.health_path(), timeout_s=HEALTH_AFTER_TIMEOUT_S).status
@@ -407,44 +497,123 @@ def run_campaign(candidate, config: AgentConfig, *, max_examples: int, seed: int
     looking for others. Every round is seeded (from `seed`; without one, a random seed, or 0 when
     `derandomize`), and with `concurrency` > 1 its requests are sent ahead, several at once.
     `respawn()` starts a fresh candidate (see `_Sender.send_ahead`)."""
-    sender = _Sender(candidate, config, cap_s, progress)
-    sender.campaign.concurrency = concurrency
-    findings: dict[str, Finding] = sender.campaign.findings  # filled as found (progress counts them)
     strategy = st.one_of([strategies.requests_for(e.method, e.path, e.json if isinstance(e.json, dict) else None)
                           for e in config.endpoints])
     first_seed = seed if seed is not None else 0 if derandomize else random.getrandbits(32)
     round_seed = first_seed
+    # The first round's requests are generated while the baseline's plain requests are answered.
+    ahead = _Generation(strategy, max_examples, first_seed) if concurrency > 1 else None
+    try:
+        sender = _Sender(candidate, config, cap_s, progress)
+    except BaseException:
+        if ahead is not None:
+            ahead.finish()
+        raise
+    sender.campaign.concurrency = concurrency
+    findings: dict[str, Finding] = sender.campaign.findings  # filled as found (progress counts them)
     try:
         while sender.campaign.examples < max_examples and not sender.down and time.monotonic() < sender.cap:
             before = len(findings)
             remaining = max_examples - sender.campaign.examples
             if concurrency > 1:
-                sender.send_ahead(_generate(strategy, remaining, round_seed), concurrency, respawn)
+                generation, ahead = ahead or _Generation(strategy, remaining, round_seed), None
+                try:
+                    sender.send_ahead(generation, concurrency, respawn)
+                finally:
+                    generation.finish()
+                if sender.nothing_to_replay(generation.requests):
+                    # The round would generate these same requests and replay their answers, all
+                    # passing: its CPU is saved (about as much as the generation's).
+                    sender.campaign.examples += len(generation.requests)
+                    break
             _round(sender, strategy, findings, remaining, round_seed)
             if len(findings) == before:
                 break  # a whole round found nothing new: the budget is spent
             round_seed += 1
         _unreached(sender, findings)
     finally:
+        if ahead is not None:  # the loop never ran (the baseline left nothing to send)
+            ahead.finish()
         sender.probe.close()
     sender.campaign.elapsed_s = time.monotonic() - sender.started
     sender.campaign.seed = first_seed
     return sender.campaign
 
 
-def _generate(strategy, examples: int, seed: int) -> list[rawhttp.RawRequest]:
-    """The requests a round with this seed will generate, without sending any (CPU only, fast)."""
-    generated: list[rawhttp.RawRequest] = []
+def _generate(strategy, examples: int, seed: int, sink: Callable[[rawhttp.RawRequest], None]) -> None:
+    """Give `sink` the requests a round with this seed will generate, without sending any (CPU only)."""
 
     @hypothesis_seed(seed)
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
               verbosity=Verbosity.quiet, phases=(Phase.generate,), print_blob=False)
     @given(strategy)
     def collect(request):
-        generated.append(request)
+        sink(request)
 
     collect()
-    return generated
+
+
+_END = object()  # the generation has given every request
+
+
+class _Stopped(Exception):
+    """Raised into the generation when nobody will send what it makes any more."""
+
+
+class _Generation:
+    """A round's requests, generated in a thread and handed out as they come: sending starts with
+    the first one instead of after the last (generation costs about 2 ms of CPU a request)."""
+
+    def __init__(self, strategy, examples: int, seed: int):
+        self.requests: list[rawhttp.RawRequest] = []
+        self.complete = False  # every example was generated (not stopped)
+        self.error: BaseException | None = None
+        self._given = 0
+        self._done = self._stopped = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(strategy, examples, seed), daemon=True,
+                                        name="fuzz-generate")
+        self._thread.start()
+
+    def _run(self, strategy, examples: int, seed: int) -> None:
+        try:
+            _generate(strategy, examples, seed, self._add)
+            self.complete = True
+        except _Stopped:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the campaign's thread (`finish`)
+            self.error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _add(self, request: rawhttp.RawRequest) -> None:
+        with self._cond:
+            if self._stopped:
+                raise _Stopped
+            self.requests.append(request)
+            self._cond.notify_all()
+
+    def next_ready(self, block: bool):
+        """The next request; None if there is none yet (and not `block`); `_END` after the last."""
+        with self._cond:
+            while self._given >= len(self.requests) and not self._done:
+                if not block:
+                    return None
+                self._cond.wait(0.5)
+            if self._given < len(self.requests):
+                self._given += 1
+                return self.requests[self._given - 1]
+            return _END
+
+    def finish(self, timeout_s: float = 10.0) -> None:
+        """Stop generating and wait for the thread; raise what the generation met, if anything."""
+        with self._cond:
+            self._stopped = True
+        self._thread.join(timeout_s)
+        if self.error is not None:
+            raise self.error
 
 
 def _unreached(sender: _Sender, findings: dict[str, Finding]) -> None:

@@ -59,11 +59,44 @@ class SessionTrials:
         self.baseline: scenarios.Baseline | None = None
         self._made: list[Candidate] = []
         self._futures: dict[str, Future] = {}
+        self._current: dict[str, object] = {}  # key → the token of the task whose trial counts
+        self._early: tuple[str, ...] = ()  # the trials started beside the platform's candidate
         self._lock = threading.Lock()
         self._closed = False
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-conformance-trial")
+        self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-conformance-trial")
 
     # -- the shared candidate --------------------------------------------------------------------
+    def start_early(self) -> None:
+        """With the platform's candidate just started: the trials the lifecycle checks need if it
+        serves as it should, started now so that they overlap its start-up instead of following
+        it (when prefetching). `adopt` keeps them if it serves, hands the writable and no-env ones
+        to the diagnosis if it fails, and drops the rest."""
+        if not self.prefetch:
+            return
+        self._early = tuple(self._wanted())
+        for key in self._early:
+            self._ensure(key, keep=key in diagnosis.STAND_IN_ORDER)
+
+    def _settle_early(self, platform: Trial) -> None:
+        """After the diagnosis: the early trials that no longer apply are dropped (started again
+        later under the stand-in's constraints if one serves); the kept variants that are not the
+        stand-in are removed once they are done."""
+        serves_as_platform = self.stand_in is None and platform.startup.serving
+        for key in self._early:
+            if not serves_as_platform and not (key in diagnosis.STAND_IN_ORDER and "diagnosis" in self.needed
+                                               and key in self.trials):
+                self._drop(key)
+            elif key in diagnosis.STAND_IN_ORDER and (self.stand_in is None or self.stand_in.name != key):
+                self._futures[key].add_done_callback(_remove_candidate)
+
+    def _drop(self, key: str) -> None:
+        with self._lock:
+            future = self._futures.pop(key, None)
+            self._current.pop(key, None)
+            self.trials.pop(key, None)
+        if future is not None and key in VARIANTS:  # the restart and SIGTERM trials remove their own
+            future.add_done_callback(_remove_candidate)
+
     def adopt(self, shared: Candidate) -> Candidate:
         """Take the platform's candidate (already waited on); returns the one the checks use."""
         platform = Trial("platform", shared, shared.startup)
@@ -71,10 +104,11 @@ class SessionTrials:
         self.candidate = shared
         if "exercise" in self.needed and platform.served:
             with shared.client_http() as client:
-                platform.observations = modes.exercise(client, self.config)
+                platform.observations = modes.exercise(client, self.config, shared.startup.first_calls)
         platform.log = shared.log_tail(LOG_LINES)
         if "diagnosis" in self.needed:
             self._diagnose(platform)
+        self._settle_early(platform)
         if self.candidate.startup.serving and "baseline" in self.needed:
             self.baseline = scenarios.baseline(self.candidate)
         if self.prefetch:
@@ -197,10 +231,11 @@ class SessionTrials:
     def _ensure(self, key: str, keep: bool = False) -> Future:
         with self._lock:
             if key not in self._futures:
-                self._futures[key] = self._pool.submit(self._task(key, keep))
+                token = self._current[key] = object()
+                self._futures[key] = self._pool.submit(self._task(key, keep, token))
             return self._futures[key]
 
-    def _task(self, key: str, keep: bool):
+    def _task(self, key: str, keep: bool, token: object):
         if key == "restart":
             return lambda: scenarios.restart(self.make, self.variant, self.config)
         if key == "sigterm":
@@ -210,7 +245,8 @@ class SessionTrials:
             # A writable trial also records what it changed on disk, right after its exercise.
             trial = conduct(self.make, key, self.config, diff=not VARIANTS[key][0], keep=keep)
             with self._lock:
-                self.trials[key] = trial
+                if self._current.get(key) is token:  # not dropped meanwhile
+                    self.trials[key] = trial
             return trial
 
         return variant_trial
@@ -247,3 +283,13 @@ class SessionTrials:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _remove_candidate(future: Future) -> None:
+    """A finished variant trial's container, when nobody needs it running any more."""
+    try:
+        trial = future.result()
+    except Exception:  # noqa: BLE001 - a trial that failed removed (or never made) its container
+        return
+    if trial.candidate is not None:
+        trial.candidate.remove()

@@ -113,12 +113,13 @@ def candidate(candidates, budgets, agent_config, session_trials, run_state):
     shared = candidates.make(PLATFORM_CONSTRAINTS)
     try:
         shared.start()
-        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.call_all(http, agent_config),
+        session_trials.start_early()  # the lifecycle trials overlap its start-up
+        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.first_calls(http, agent_config),
                           progress=run_state.progress)
         run_state.progress.done()
         chosen = session_trials.adopt(shared)
         startup = chosen.startup
-        if modes.unserved(startup.first_calls):
+        if modes.unserved(modes.json_mode(startup.first_calls)):
             with chosen.client_http() as http:
                 startup.settled_s = modes.settle(http, agent_config, within_s=budgets.startup_s)
         yield chosen

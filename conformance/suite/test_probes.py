@@ -9,8 +9,8 @@ import time
 import pytest
 
 from conformance.candidate.readiness import StartupState
-from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, mediatype, platform, request, see,
-                              unserved)
+from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, json_mode, mediatype, platform, request,
+                              see, unserved)
 
 READY, HEALTH = platform.ready_path(), platform.health_path()
 # What the readiness wait waited for: a 200 from the probe path, or (a TCP probe) any HTTP answer.
@@ -123,8 +123,9 @@ def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
     if startup.state != StartupState.READY:
         raise NotChecked(f"{READY} never answered 200: {startup.cause()} {see(startup.blame)}")
     evidence.append(f"{READY} first answered 200 {startup.ready_s:.2f} s after start; then at once:")
-    evidence += [f"  {answer.summary()}" for answer in startup.first_calls]
-    failed = unserved(startup.first_calls)
+    first = json_mode(startup.first_calls)
+    evidence += [f"  {answer.summary()}" for answer in first]
+    failed = unserved(first)
     if failed:
         settled = (f"they answered without 5xx {startup.settled_s:.2f} s later" if startup.settled_s is not None
                    else f"they still answered 5xx or nothing {budgets.startup_s:g} s later")

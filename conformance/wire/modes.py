@@ -5,6 +5,8 @@ probes and every endpoint in both modes (`exercise`): what the lifecycle trials 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -58,19 +60,52 @@ class Observation:
     problem: str | None
 
 
-def exercise(client: httpx.Client, config: AgentConfig) -> list[Observation]:
-    """The probes and every declared endpoint in JSON and SSE mode: what a platform run does."""
-    observations = []
+def exercise(client: httpx.Client, config: AgentConfig,
+             first_calls: list[exchange.Exchange] = ()) -> list[Observation]:
+    """The probes and every declared endpoint in JSON and SSE mode: what a platform run does. The
+    calls go out together (on an agent with a model's latency they cost the slowest, not the sum).
+    `first_calls`: the JSON answers `call_all` got the moment /ready said 200; when every one
+    was served they are taken as they are rather than asked for again."""
+    reused = {(_label(a, config), _accept(a)): a for a in first_calls} if not unserved(list(first_calls)) else {}
+    jobs: list[tuple[str, Callable[[], exchange.Exchange], Callable[[exchange.Exchange], str | None]]] = []
     for path in platform.probe_paths():
-        answer = exchange.request(client, "GET", path)
-        problem = None if answer.status == 200 else f"answered {answer.status or answer.error}"
-        observations.append(Observation(f"GET {path}", answer, problem))
+        jobs.append((f"GET {path}", lambda path=path: exchange.request(client, "GET", path), _probe_problem))
     for endpoint in config.endpoints:
-        answer = call(client, endpoint, JSON_MODE)
-        observations.append(Observation(f"{endpoint.label} (Accept: {JSON_MODE})", answer, json_problem(answer)))
-        answer = call(client, endpoint, SSE_MODE)
-        observations.append(Observation(f"{endpoint.label} (Accept: {SSE_MODE})", answer, sse_problem(answer)))
-    return observations
+        for mode, judge in ((JSON_MODE, json_problem), (SSE_MODE, sse_problem)):
+            known = reused.get((endpoint.label, mode))
+            jobs.append((f"{endpoint.label} (Accept: {mode})",
+                         (lambda known=known: known) if known else (lambda e=endpoint, m=mode: call(client, e, m)),
+                         judge))
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="exercise") as pool:
+        answers = list(pool.map(lambda job: job[1](), jobs))
+    return [Observation(what, answer, judge(answer)) for (what, _, judge), answer in zip(jobs, answers)]
+
+
+def _probe_problem(answer: exchange.Exchange) -> str | None:
+    return None if answer.status == 200 else f"answered {answer.status or answer.error}"
+
+
+def first_calls(client: httpx.Client, config: AgentConfig) -> list[exchange.Exchange]:
+    """The calls made the moment /ready first says 200: every endpoint in JSON mode (what
+    READY-TRUTHFUL judges: `json_mode`) and in SSE mode (taken by `exercise` as they are), all at
+    once, so an agent with a model's latency costs one answer's time here, not three."""
+    jobs = [(endpoint, mode) for mode in (JSON_MODE, SSE_MODE) for endpoint in config.endpoints]
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="first-calls") as pool:
+        return list(pool.map(lambda job: call(client, *job), jobs))
+
+
+def json_mode(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:
+    """The JSON-mode answers among these."""
+    return [a for a in answers if _accept(a) != SSE_MODE]
+
+
+def _accept(answer: exchange.Exchange) -> str | None:
+    return next((v for n, v in answer.request_headers if n.lower() == "accept"), None)
+
+
+def _label(answer: exchange.Exchange, config: AgentConfig) -> str | None:
+    return next((e.label for e in config.endpoints if (e.method, e.path, e.body_bytes()) ==
+                 (answer.method, answer.target, answer.request_body)), None)
 
 
 def call_all(client: httpx.Client, config: AgentConfig, accept: str | None = JSON_MODE) -> list[exchange.Exchange]:

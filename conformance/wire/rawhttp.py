@@ -26,6 +26,9 @@ _RECV = 65536
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
 _MAX_CHUNK_LINE = 4096
+# The blank line that ends an event-stream block: two line ends, a CR LF pair counting as one.
+_LINE_END = rb"(?:\r\n|\r(?!\n)|\n)"
+_BLOCK_END = re.compile(_LINE_END + _LINE_END)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class RawResponse:
     body: bytes  # de-chunked
     elapsed_s: float
     truncated: bool  # the body went on past max_body_bytes and was cut there
+    cut_short: bool = False  # an event stream read only to its first blocks, on purpose (`stream_blocks`)
 
     def header(self, name: str) -> str | None:
         """First value of `name`, case-insensitively."""
@@ -91,11 +95,14 @@ def send(
     total_timeout: float = 10.0,
     max_header_bytes: int = 65536,
     max_body_bytes: int = 8 << 20,
+    stream_blocks: int | None = None,
 ) -> RawResponse:
     """Send `request` on a fresh connection and read one response within every bound.
 
     total_timeout covers connect to last body byte; first_byte_timeout runs from the moment the
-    request is sent (or the server answers early). Raises RawHTTPError.
+    request is sent (or the server answers early). `stream_blocks`: a 2xx event stream is read
+    only until that many blocks (events, comments) are complete, the body cut after the last one
+    (`cut_short`); a stream that ends first is read whole. Raises RawHTTPError.
     """
     start = time.monotonic()
     deadline = start + total_timeout
@@ -115,8 +122,27 @@ def send(
         status, reason, headers = conn.read_head()
         while 100 <= status < 200 and status != 101:  # interim (100, 103): the final answer follows
             status, reason, headers = conn.read_head()
-        body, truncated = conn.read_body(request.method, status, headers, max_body_bytes)
-    return RawResponse(status, reason, headers, body, time.monotonic() - start, truncated)
+        enough = None
+        if stream_blocks and 200 <= status < 300 and mediatype.is_media_type(
+                next((v for n, v in headers if n.lower() == "content-type"), None), mediatype.EVENT_STREAM):
+            enough = _blocks_end(stream_blocks)
+        body, truncated = conn.read_body(request.method, status, headers, max_body_bytes, enough)
+    cut_short = truncated is None
+    return RawResponse(status, reason, headers, body, time.monotonic() - start, bool(truncated), cut_short)
+
+
+def _blocks_end(blocks: int):
+    """The body's length up to the end of its `blocks`-th event-stream block, or None before."""
+
+    def enough(body) -> int | None:
+        ends = 0
+        for match in _BLOCK_END.finditer(body):
+            ends += 1
+            if ends == blocks:
+                return match.end()
+        return None
+
+    return enough
 
 
 def _oserror(exc: OSError) -> str:
@@ -217,17 +243,18 @@ class _Conn:
         reason = (status.group(4) or b"").decode("latin-1")
         return int(status.group(3)), reason, tuple((n, v) for n, v in headers)
 
-    def read_body(self, method, status, headers, cap) -> tuple[bytes, bool]:
-        """RFC 9112 §6.3 framing. The body is cut at `cap`; truncated means more was coming."""
+    def read_body(self, method, status, headers, cap, enough=None) -> tuple[bytes, bool | None]:
+        """RFC 9112 §6.3 framing. The body is cut at `cap`; truncated means more was coming.
+        `enough(body)`: where to stop reading early, if anywhere yet (truncated is then None)."""
         if method == "HEAD" or status in (101, 204, 304):
             return b"", False
         values = lambda name: [v for n, v in headers if n.lower() == name]  # noqa: E731
         codings = [c.strip().lower() for v in values("transfer-encoding") for c in v.split(",")]
         if codings:
-            return self._chunked(cap) if codings[-1] == "chunked" else self._until_close(cap)
+            return self._chunked(cap, enough) if codings[-1] == "chunked" else self._until_close(cap, enough)
         lengths = {c.strip() for v in values("content-length") for c in v.split(",")}
         if not lengths:
-            return self._until_close(cap)
+            return self._until_close(cap, enough)
         if len(lengths) > 1 or not next(iter(lengths)).isdigit():
             raise self.error("not-http", f"invalid Content-Length {values('content-length')!r}")
         length = int(lengths.pop())
@@ -237,9 +264,10 @@ class _Conn:
                 raise self.error("incomplete", message)
         return bytes(self.buf[: min(length, cap)]), length > cap
 
-    def _until_close(self, cap: int) -> tuple[bytes, bool]:
+    def _until_close(self, cap: int, enough=None) -> tuple[bytes, bool | None]:
         while len(self.buf) <= cap and self.recv():
-            pass
+            if enough is not None and (end := enough(self.buf)) is not None:
+                return bytes(self.buf[:end]), None
         return bytes(self.buf[:cap]), len(self.buf) > cap
 
     def _line(self, what: str) -> bytes:
@@ -253,7 +281,7 @@ class _Conn:
         del self.buf[: nl + 1]
         return line
 
-    def _chunked(self, cap: int) -> tuple[bytes, bool]:
+    def _chunked(self, cap: int, enough=None) -> tuple[bytes, bool | None]:
         body = bytearray()
         while True:
             size_line = self._line("chunk size")
@@ -277,5 +305,7 @@ class _Conn:
                 size -= take
                 if len(body) > cap:
                     return bytes(body[:cap]), True
+            if enough is not None and (end := enough(body)) is not None:
+                return bytes(body[:end]), None
             if self._line("chunk end"):
                 raise self.error("not-http", "chunk data not followed by CRLF")

@@ -284,3 +284,49 @@ def test_early_answer_to_an_unread_body_is_not_a_reset():
     with raw_server(refuse) as port:
         response = send(HOST, port, RawRequest("POST", "/", body=b"x" * (16 << 20)), total_timeout=5)
     assert response.status == 413
+
+
+# --- event streams read to their first blocks (the fuzzer's stream_blocks) -----------------------
+def _endless_events(chunked: bool, content_type: bytes = b"text/event-stream", status: bytes = b"200 OK"):
+    """A stream whose events never end: only a cut can finish the read before the total timeout."""
+
+    def serve(conn, stop):
+        _read_head(conn)
+        framing = b"Transfer-Encoding: chunked\r\n" if chunked else b"Connection: close\r\n"
+        conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + content_type + b"\r\n" + framing + b"\r\n")
+        # CRLF line ends and a block split across two writes, as a real server's flushes fall.
+        pieces = [b": hello\r\n\r\n", b"data: one\r\n", b"\r\n", b"data: two\n\n", b"data: three\n\n"]
+        for piece in pieces + [b"data: more\n\n"] * 1000:
+            if stop.is_set():
+                return
+            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            time.sleep(0.01)
+
+    return serve
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "until-close"])
+def test_an_event_stream_is_cut_after_its_first_blocks(chunked):
+    with raw_server(_endless_events(chunked)) as port:
+        response = send(HOST, port, RawRequest("GET", "/"), total_timeout=5, stream_blocks=2)
+    assert response.cut_short and not response.truncated
+    assert response.body == b": hello\r\n\r\ndata: one\r\n\r\n"  # cut at the end of the second block
+    assert response.elapsed_s < 2
+
+
+def test_without_stream_blocks_an_endless_stream_runs_to_the_timeout():
+    with raw_server(_endless_events(True)) as port:
+        _fails(port, "timeout", total_timeout=0.5)
+
+
+@pytest.mark.parametrize("content_type, status", [(b"application/json", b"200 OK"),
+                                                  (b"text/event-stream", b"500 Internal Server Error")])
+def test_only_a_2xx_event_stream_is_cut(content_type, status):
+    """A JSON answer, or an error answer, is read as framed: the cut is for 2xx event streams."""
+    with raw_server(_endless_events(True, content_type, status)) as port:
+        _fails(port, "timeout", total_timeout=0.5, stream_blocks=2)
+
+
+def test_a_stream_that_ends_first_is_read_whole(http_server):
+    response = send(HOST, http_server, RawRequest("GET", "/chunked"), stream_blocks=2)
+    assert not response.cut_short and response.body == b"hello chunked world"
