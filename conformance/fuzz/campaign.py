@@ -47,6 +47,7 @@ _SHOWN_BODY = 200
 HEALTH_AFTER_TIMEOUT_S = 2.0  # GET /health after a generated request: is the agent still well?
 HEALTH_AFTER_EVERY = 10  # after every Nth refused request (after every other answer always)
 KNOWN_ENDLESS_HEAD_S = 0.5  # a generated request to a stream known not to end: time for its head
+DROP_SETTLE_S = 1.0  # after a dropped connection, Docker sees a dying process exit within this
 PROBE_AHEAD_EVERY = 8  # sending ahead: GET /health after this many answers (and at the end)
 # A generated request's event stream is read only as far as its judgement needs: the head and its
 # first blocks (status, media type, framing so far). A stream in WHOLE_STREAM_EVERY, chosen by the
@@ -317,14 +318,19 @@ class _Sender:
 
     def _settled_state(self, error: rawhttp.RawHTTPError) -> dict:
         """The container's state after a request got no answer. A dying process drops its
-        connections a moment before Docker sees it exit, hence the short wait after a drop."""
-        state = self.candidate.state()
+        connections a moment before Docker sees it exit, hence the wait after a drop, unless
+        /health answers at once as before: the process lives on (a panic contained to one
+        connection), and shrinking such a cause does not cost a wait per request."""
         if error.kind in ("reset", "connect-refused", "incomplete", "not-http"):
-            settle_until = time.monotonic() + 1.0
+            if self.health_status is not None and self._health() == self.health_status:
+                return self.candidate.state()
+            state = self.candidate.state()
+            settle_until = time.monotonic() + DROP_SETTLE_S
             while state.get("Running") and time.monotonic() < settle_until:
                 time.sleep(0.05)
                 state = self.candidate.state()
-        return state
+            return state
+        return self.candidate.state()
 
     def _recover(self, trouble: str, respawn) -> None:
         if respawn is None:

@@ -4,6 +4,10 @@
 // The Go-specific points: http.Flusher after every event (net/http buffers 4 KiB otherwise, and a
 // handler that returns before filling it gets a Content-Length: one lump), JSON for every error
 // answer (http.Error and the default mux's 404 are text/plain), and http.Server.Shutdown on SIGTERM.
+//
+// DEFECT=no-flush (set by the broken twin, sample_agents/broken/go-no-flush) makes the classic Go
+// mistake: events written without http.Flusher. net/http buffers them until the handler returns:
+// they arrive in one lump, and as the whole stream fits the buffer, even with a Content-Length.
 package main
 
 import (
@@ -23,6 +27,8 @@ import (
 )
 
 const tokenDelay = 30 * time.Millisecond
+
+var noFlush = os.Getenv("DEFECT") == "no-flush"
 
 type chatRequest struct {
 	Message  *string `json:"message"`
@@ -120,10 +126,15 @@ func chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "streaming unsupported")
 		return
 	}
+	flush := func() {
+		if !noFlush {
+			flusher.Flush()
+		}
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	flusher.Flush() // the response head goes out now, before the first token
+	flush() // the response head goes out now, before the first token
 	for _, token := range tokens {
 		select {
 		case <-r.Context().Done(): // the client went away
@@ -132,11 +143,11 @@ func chat(w http.ResponseWriter, r *http.Request) {
 		}
 		data, _ := json.Marshal(token) // one line: JSON escapes newlines
 		fmt.Fprintf(w, "event: token\ndata: %s\n\n", data)
-		flusher.Flush()
+		flush()
 	}
 	done, _ := json.Marshal(map[string]string{"thread_id": body.ThreadID})
 	fmt.Fprintf(w, "event: done\ndata: %s\n\n", done)
-	flusher.Flush()
+	flush()
 }
 
 func main() {

@@ -4,6 +4,10 @@
 // The Node-specific points: listen on 0.0.0.0 explicitly, JSON for the parser's own errors
 // ('clientError' answers a bare 400 otherwise), and a SIGTERM handler: Node as PID 1 has none,
 // so without one the kernel drops SIGTERM and the platform kills the container at the deadline.
+//
+// DEFECT=localhost (set by the broken twin, sample_agents/broken/node-localhost) makes the classic
+// Node mistake: server.listen(8080, "localhost"). It works with `curl localhost:8080` inside the
+// container and with `node agent.js` on a laptop, but the platform connects to the pod's address.
 "use strict";
 const http = require("http");
 
@@ -119,4 +123,5 @@ process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
 
 // 0.0.0.0 explicitly: "localhost" binds loopback only, unreachable from the pod's address.
-server.listen(8080, "0.0.0.0", () => console.log("listening on 0.0.0.0:8080"));
+const HOST = process.env.DEFECT === "localhost" ? "localhost" : "0.0.0.0";
+server.listen(8080, HOST, () => console.log(`listening on ${HOST}:8080`));

@@ -4,6 +4,12 @@
 //! The Rust-specific points: no `unwrap()` on anything a client sends (a panic drops the
 //! connection), a body read with a size limit, the stream fed through a channel by a task that
 //! stops when the client goes away, and graceful shutdown on SIGTERM (PID 1 has no default handler).
+//!
+//! DEFECT=header-unwrap (set by the broken twin, sample_agents/broken/rust-header-unwrap) makes the
+//! classic Rust mistake: `.to_str().unwrap()` on request header values. `to_str()` fails on bytes
+//! that are not visible ASCII, which HTTP allows (obs-text, e.g. `X-Title: café` in UTF-8): the
+//! panic ends the connection's task, and the client sees the connection dropped with no answer.
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -82,6 +88,17 @@ async fn read_body(body: &mut Body) -> Result<Option<Vec<u8>>, hyper::Error> {
 
 async fn chat(mut req: Request<Body>) -> Response<Body> {
     let sse = wants_sse(&req);
+    if std::env::var("DEFECT").as_deref() == Ok("header-unwrap") {
+        // The request's headers as text, for the agent's context (trace ids, credentials to forward):
+        // fine with every header a test sends, a panic on the first non-ASCII byte.
+        let context: HashMap<String, String> = req
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_string()))
+            .collect();
+        let trace = context.get("traceparent").map_or("-", String::as_str);
+        eprintln!("POST /chat traceparent={trace}");
+    }
     let raw = match read_body(req.body_mut()).await {
         Ok(Some(raw)) => raw,
         Ok(None) => return error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),

@@ -1,3 +1,0 @@
-module example.com/agent
-
-go 1.19
