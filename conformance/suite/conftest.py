@@ -188,7 +188,9 @@ def endpoint_answers(candidate, http, agent_config, run_state):
                 run_state.measurements.stream(endpoint.label, accept, got.answer.status, got.ended, got.chunk_sample,
                                               got.event_arrivals)
                 return got
-            return modes.call(own, endpoint, accept)
+            # The JSON answer of the first calls serves as it is (one call fewer per endpoint);
+            # event streams are captured anew, with their arrival times.
+            return modes.served_first(candidate.startup.first_calls, endpoint, accept) or modes.call(own, endpoint, accept)
 
     def get(endpoint, accept):
         with lock:

@@ -66,13 +66,12 @@ def exercise(client: httpx.Client, config: AgentConfig,
     calls go out together (on an agent with a model's latency they cost the slowest, not the sum).
     `first_calls`: the JSON answers `call_all` got the moment /ready said 200; when every one
     was served they are taken as they are rather than asked for again."""
-    reused = {(_label(a, config), _accept(a)): a for a in first_calls} if not unserved(list(first_calls)) else {}
     jobs: list[tuple[str, Callable[[], exchange.Exchange], Callable[[exchange.Exchange], str | None]]] = []
     for path in platform.probe_paths():
         jobs.append((f"GET {path}", lambda path=path: exchange.request(client, "GET", path), _probe_problem))
     for endpoint in config.endpoints:
         for mode, judge in ((JSON_MODE, json_problem), (SSE_MODE, sse_problem)):
-            known = reused.get((endpoint.label, mode))
+            known = served_first(first_calls, endpoint, mode)
             jobs.append((f"{endpoint.label} (Accept: {mode})",
                          (lambda known=known: known) if known else (lambda e=endpoint, m=mode: call(client, e, m)),
                          judge))
@@ -94,6 +93,15 @@ def first_calls(client: httpx.Client, config: AgentConfig) -> list[exchange.Exch
         return list(pool.map(lambda job: call(client, *job), jobs))
 
 
+def served_first(first_calls: list[exchange.Exchange], endpoint: Endpoint, accept: str | None):
+    """The answer among the first calls (`first_calls`) to this endpoint with this Accept value,
+    if every first call was served: the checks take it instead of asking again. Else None."""
+    if unserved(list(first_calls)):
+        return None
+    return next((a for a in first_calls if _accept(a) == accept and (a.method, a.target, a.request_body) ==
+                 (endpoint.method, endpoint.path, endpoint.body_bytes())), None)
+
+
 def json_mode(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:
     """The JSON-mode answers among these."""
     return [a for a in answers if _accept(a) != SSE_MODE]
@@ -101,11 +109,6 @@ def json_mode(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:
 
 def _accept(answer: exchange.Exchange) -> str | None:
     return next((v for n, v in answer.request_headers if n.lower() == "accept"), None)
-
-
-def _label(answer: exchange.Exchange, config: AgentConfig) -> str | None:
-    return next((e.label for e in config.endpoints if (e.method, e.path, e.body_bytes()) ==
-                 (answer.method, answer.target, answer.request_body)), None)
 
 
 def call_all(client: httpx.Client, config: AgentConfig, accept: str | None = JSON_MODE) -> list[exchange.Exchange]:

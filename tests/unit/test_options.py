@@ -46,3 +46,14 @@ def test_the_plugin_parses_what_the_command_forwards():
 def test_a_bad_number_is_refused_by_the_command():
     with pytest.raises(SystemExit):
         cli._parser().parse_args(["img:v1", "--fuzz-examples", "many"])
+
+
+def test_the_command_runs_the_checks_without_assertion_rewriting_and_they_need_none():
+    """`--assert=plain` saves a rewrite of every imported module per run; it loses nothing only
+    while the checks decide with fail() and evidence, never with a bare assert."""
+    import ast
+
+    assert "--assert=plain" in forwarded()
+    asserting = [f"{path.name}:{node.lineno}" for path in sorted(cli.SUITE_DIR.glob("*.py"))
+                 for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert not asserting, asserting
