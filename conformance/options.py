@@ -10,7 +10,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any, Callable
 
-DEFAULT_FUZZ_EXAMPLES = 500  # about 4 s on the reference agent; the wall-clock cap is [budgets] fuzz_s
+DEFAULT_FUZZ_EXAMPLES = 500  # about 1.5 s on the reference agent; the wall-clock cap is [budgets] fuzz_s
 DEFAULT_SCAN_TIMEOUT_S = 600.0
 
 
