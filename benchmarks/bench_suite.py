@@ -48,23 +48,20 @@ def start_to_ready(ref: str) -> float:
 
 def suite_wall_time(ref: str, pytest_args: list[str]) -> float:
     """Wall time of `pytest --image=REF ARGS` (the command a user runs), process start included."""
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "pytest", f"--image={ref}", "-q", "-p", "no:cacheprovider",
-                             *pytest_args], capture_output=True, text=True, timeout=600, cwd=REPO)
-    elapsed = time.monotonic() - started
-    if result.returncode not in (0, 1):
-        sys.exit(f"the suite failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    return elapsed
+    return _wall_time(["-m", "pytest", f"--image={ref}", "-q", "-p", "no:cacheprovider", *pytest_args])
 
 
 def command_wall_time(ref: str) -> float:
     """Wall time of `agent-conformance REF -q` (the README's main job runs the command)."""
+    return _wall_time(["-m", "conformance.cli", ref, "-q"])
+
+
+def _wall_time(python_args: list[str]) -> float:
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "conformance.cli", ref, "-q"], capture_output=True, text=True,
-                            timeout=600, cwd=REPO)
+    result = subprocess.run([sys.executable, *python_args], capture_output=True, text=True, timeout=600, cwd=REPO)
     elapsed = time.monotonic() - started
     if result.returncode not in (0, 1):
-        sys.exit(f"the command failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        sys.exit(f"the suite failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return elapsed
 
 

@@ -9,9 +9,10 @@ minimal example never re-sends, so a slow or dead candidate cannot make it flaky
 
 An agent that calls a model takes seconds per answer, so the requests are not sent one at a time.
 Every round has a seed, and a seeded Hypothesis run generates the same requests whatever the test
-does until it first fails; so a round first generates its requests without sending anything, sends
-them `concurrency` at a time (`send_ahead`), then runs Hypothesis over the memoised answers, which
-judges and shrinks as before (shrinking sends one request at a time: exact). What an answer shows
+does until it first fails; so a round's requests are generated in a thread without sending
+anything (`_Generation`), sent `concurrency` at a time as they come (`send_ahead`), then Hypothesis
+runs over the memoised answers, which judges and shrinks as before (shrinking sends one request at
+a time: exact); a round whose every answer passed is not run again. What an answer shows
 on its own (a 5xx, a body that breaks its media type) is known per request; what needs /health
 afterwards, or a container that exits with several requests in flight, is not: those requests are
 left unjudged and, on a fresh candidate (`respawn`), sent again one at a time.
@@ -181,14 +182,13 @@ class _Sender:
         self.health_status = self._health()
 
     # -- sending ahead, several at once ----------------------------------------------------------
-    def send_ahead(self, requests, concurrency: int, respawn=None) -> None:
-        """Send the round's requests `concurrency` at a time, as they are generated (`requests`
-        may be a `_Generation` still running), and memoise what each answer shows on its own.
+    def send_ahead(self, generation: "_Generation", concurrency: int, respawn=None) -> None:
+        """Send the round's requests `concurrency` at a time, as `generation` gives them, and
+        memoise what each answer shows on its own.
         Answers judged by /health afterwards are memoised once a probe after them finds /health as
         before. When the container exits, or /health changes, the requests since the last good
         probe stay unjudged: `respawn()` gives a fresh candidate the round then sends them to one
         at a time (exact), else the campaign goes on as it can."""
-        feed = requests if isinstance(requests, _Generation) else iter(requests)
         more = True  # the generation may still give requests
         queued: set[bytes] = set()
         # Requests to a declared endpoint may take a model's seconds; the rest (other paths and
@@ -204,7 +204,7 @@ class _Sender:
             """Queue what the generation has given so far (waiting for one more if `block`)."""
             nonlocal more
             while more:
-                request = feed.next_ready(block) if isinstance(feed, _Generation) else next(feed, _END)
+                request = generation.next_ready(block)
                 if request is None:
                     return  # nothing new yet
                 if request is _END:
