@@ -2,7 +2,9 @@
 
 A check is a plain function in `conformance/suite/test_<area>.py`, marked with the one requirement
 ID it decides, taking fixtures (`candidate`, `http`, `endpoint`, `evidence`, `agent_config`,
-`budgets`, `image_info`, `sse_captures`, `lifecycle_trials`, …; see `suite/conftest.py`). It ends
+`budgets`, `platform`, `image_info`, `sse_captures`, `lifecycle_trials`, …; see `suite/conftest.py`).
+The platform's values (port, probe paths, reserved variables, grace) come from the `platform`
+fixture, the run's profile: a check never spells them out. It ends
 with `fail(summary, evidence)` when the requirement is not met, or raises `NotChecked("… " +
 see("OTHER-ID"))` when another defect keeps it from deciding. It talks to the candidate through
 the helpers below, every exchange bounded by the budgets and kept as evidence (curl, status,
@@ -11,7 +13,7 @@ headers, first bytes).
 
 from __future__ import annotations
 
-from .contract import platform
+from .contract.platform import Platform
 from .errors import NotChecked, RequirementFailed, fail, see
 from .wire import mediatype
 from .wire.exchange import Exchange, request
@@ -26,6 +28,6 @@ __all__ = [
     "request", "Exchange", "call", "json_mode", "json_problem", "sse_problem", "unserved", "Observation",
     "capture", "StreamCapture",
     "JSON_ACCEPTS", "SSE_ACCEPTS", "JSON_MODE", "SSE_MODE",
-    # the contract's constants and media types
-    "platform", "mediatype",
+    # the platform's values (the `platform` fixture's type) and media types
+    "Platform", "mediatype",
 ]

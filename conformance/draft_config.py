@@ -16,6 +16,7 @@ from .candidate import labels
 from .candidate.container import CandidateFactory
 from .candidate.engine import connect, for_slow_calls, inspect_image
 from .contract import openapi
+from .contract.platform import Platform, default
 from .contract.agent_config import AgentConfig, Budgets
 from .errors import InfrastructureError, NotChecked
 from .wire import bounded, exchange, mediatype
@@ -63,14 +64,17 @@ def fetch_document(candidate) -> tuple[object | None, list[str]]:
         return None, [f"{where}: not JSON ({str(exc)[:120]})"]
 
 
-def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | None = None) -> list[str]:
-    """Write the drafted agent.toml to `output`; returns the lines to print."""
+def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | None = None,
+          platform: Platform | None = None) -> list[str]:
+    """Write the drafted agent.toml to `output`; returns the lines to print. The image is started
+    as `platform` (the default profile's unless given) starts it."""
     check_output(output, force)
     budgets = budgets or Budgets()
+    platform = platform or default()
     client = connect()
     image = inspect_image(client, image_ref)
     run_id = uuid.uuid4().hex
-    factory = CandidateFactory(client, image, run_id, labels.owner_id(), budgets)
+    factory = CandidateFactory(client, image, run_id, labels.owner_id(), budgets, platform=platform)
     candidate = factory.make(check="init")
     try:
         candidate.start()
@@ -88,7 +92,7 @@ def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | 
     if document is None:
         config, more = AgentConfig(), ["the platform's default endpoint is declared"]
     else:
-        config, more = openapi.draft(document)
+        config, more = openapi.draft(document, platform.probe_paths)
     notes += more
     source = f"GET {openapi.OPENAPI_PATH}" if config.source == "openapi" else "the platform's default endpoint"
     header = [f"agent.toml for {image_ref}, drafted by `agent-conformance init` from {source}.",

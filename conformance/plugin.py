@@ -1,5 +1,6 @@
-"""The pytest11 entry point: options, collecting the suite when `--image` is given, per-requirement
-results (also across pytest-xdist workers), the report, and cleaning up every container.
+"""The pytest11 entry point: options and hooks only. It collects the suite when `--image` is given,
+turns each check's outcome into a per-requirement result (also across pytest-xdist workers), and
+hands the session's work to `conformance.session` (setup, start, reports, finish).
 
 Without `--image` the suite's checks are not collected and pytest runs the project's own tests.
 """
@@ -10,47 +11,31 @@ import contextlib
 import json
 import os
 import signal
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from . import measurements, options, suite
-from .candidate import labels, reach, sandbox
-from .candidate.engine import connect, daemon_down, for_slow_calls, inspect_image
-from .candidate.engine import describe as describe_engine
-from .candidate.engine import where as engine_address
-from .candidate.logs import LogKeeper
+from . import options, suite
+from .candidate.engine import daemon_down
 from .check_status import classify
-from .contract.agent_config import resolve_config
-from .contract import platform, profile
 from .contract.catalogue import BY_ID, Phase
-from .errors import BundleError, ConfigError, InfrastructureError, NotChecked, RequirementFailed, VulnReportError
-from .image import vulns
-from .image.config import ImageInfo
+from .errors import InfrastructureError, NotChecked, RequirementFailed
 from .progress import Progress, terminal_allowed
-from .report import bundle, document, html, markdown, repro, terminal
-from .report.results import CheckResult, Status, aggregate
+from .report import terminal
+from .report.results import CheckResult, Status
 from .run_state import EVIDENCE, MARKER, STATE, RunState
+from .session import finish, reports, setup, start
 
 SUITE_DIR = Path(suite.__file__).parent
 _PROPERTY = "conformance"
 _DAEMON_DOWN = "conformance-daemon-down"  # report property: the Docker daemon stopped answering
 _MEASURED = "conformance-measured"  # report property: measurements drained from the process that ran it
-_REPORT_OPTIONS = ("report_json", "report_md", "report_html")
-# A certification is reproducible: without --fuzz-seed, the fuzzer gets this one (and says so).
-CERTIFY_FUZZ_SEED = 0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("agent-conformance", "agent container conformance (OCI Hosted Deployments)")
     group.addoption("--image", metavar="REF", help="run the conformance suite against this local image")
     options.add_all(group.addoption, plugin=True)
-
-
-def _is_controller(config: pytest.Config) -> bool:
-    return not hasattr(config, "workerinput")
 
 
 def _in_suite(path: Path) -> bool:
@@ -66,52 +51,20 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "(it runs in that requirement's phase, or in `phase`)")
     image_ref = config.getoption("image")
     if not image_ref:
-        given = [f"--{name.replace('_', '-')}" for name in _REPORT_OPTIONS if config.getoption(name, None)]
+        given = [f"--{name.replace('_', '-')}" for name in reports.REPORT_OPTIONS if config.getoption(name, None)]
         if given:
             raise pytest.UsageError(f"{given[0]} needs --image: there is no conformance run to report")
         return
-    unwritable = _unwritable_report_path(config)
-    if unwritable:
-        raise pytest.UsageError(unwritable)  # before any container starts, not after the run
     try:
-        agent_config = resolve_config(config.getoption("agent_config"), config.getoption("endpoint"),
-                                      config.getoption("json"))
-    except ConfigError as exc:
-        _write_reports(config, image_ref, None, aggregate([], set(), run_error=f"bad agent config: {exc}"), 0.0)
-        raise pytest.UsageError(f"agent config refused: {exc}") from None
-    try:
-        contract = profile.activate(_profile_of(config.getoption("profile"), agent_config))
-    except ConfigError as exc:
-        _write_reports(config, image_ref, None, aggregate([], set(), run_error=f"profile refused: {exc}"), 0.0)
-        raise pytest.UsageError(f"profile refused: {exc}") from None
-    agent_config = agent_config.for_profile(contract.endpoint_method, contract.endpoint_path, contract.endpoint_json)
-    vuln_path = config.getoption("vuln_report")
-    try:
-        # Refused before any container starts: a report the suite cannot read decides nothing.
-        vuln_raw, vuln_report = vulns.read_report(Path(vuln_path)) if vuln_path else (None, None)
-    except VulnReportError as exc:
-        message = f"vulnerability report refused: {exc}"
-        _write_reports(config, image_ref, None, aggregate([], set(), run_error=message), 0.0)
-        raise pytest.UsageError(message) from None
-    _keep_hypothesis_out_of_the_working_directory()
-    workerinput = getattr(config, "workerinput", {})
-    state = RunState(
-        image_ref=image_ref,
-        config=agent_config,
-        run_id=workerinput.get("conformance_run_id", uuid.uuid4().hex),
-        owner=workerinput.get("conformance_owner", labels.owner_id()),
-    )
-    state.vuln_report, state.vuln_report_raw = vuln_report, vuln_raw
-    if config.getoption("no_egress"):
-        state.internal_network = sandbox.no_egress_network(state.run_id)  # made by the controller
+        state = setup.new_state(config, image_ref)
+    except setup.Refused as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[STATE] = state
     # The suite runs instead of whatever the rootdir's testpaths name, unless paths inside it were given.
     if not any(_in_suite(Path(str(a).split("::")[0])) for a in config.args if Path(str(a).split("::")[0]).exists()):
         config.args[:] = [str(SUITE_DIR)]
-    if config.getoption("certify"):
-        _configure_bundle(config, state)  # a run refused before this point writes no bundle
     config.pluginmanager.register(RunHooks(config, state), "agent-conformance-run")
-    if _is_controller(config):
+    if setup.is_controller(config):
         # CI cancels with SIGTERM: unwind like Ctrl-C so containers are removed and the report written.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         # A shell starts background jobs with SIGINT ignored, and xdist's workers ignore it too, so a
@@ -119,59 +72,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # SIGINT to the run means to stop it.
         if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _profile_of(option: str | None, agent_config) -> profile.Profile:
-    """The contract profile the run checks against: `--profile`, else the agent config's, else the
-    default; refused when the two name different ones or the agent's port is not the platform's."""
-    if option and agent_config.profile and option != agent_config.profile:
-        raise ConfigError(f"--profile {option} but the agent config ({agent_config.source}) names profile "
-                          f"{agent_config.profile}: give one")
-    contract = profile.load(option or agent_config.profile or profile.DEFAULT)
-    if agent_config.port is not None and agent_config.port != contract.port and not contract.port_from_env:
-        raise ConfigError(f"the agent config ({agent_config.source}) says port {agent_config.port}, and the "
-                          f"{contract.name} profile's platform sends traffic to port {contract.port}: serve on "
-                          f"{contract.port}, or choose the profile of the platform you deploy to")
-    return contract
-
-
-def _unwritable_report_path(config: pytest.Config) -> str | None:
-    """Why a report file cannot be written where asked (one line), or None: tried now, before any
-    container starts, rather than found out after the run. A missing folder is made."""
-    for name in _REPORT_OPTIONS:
-        value = config.getoption(name, None)
-        if not value:
-            continue
-        flag, path = f"--{name.replace('_', '-')}", Path(value)
-        if path.is_dir():
-            return f"{flag} {value}: is a folder; give a file name"
-        existed = path.exists()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8"):
-                pass
-        except OSError as exc:
-            return f"{flag} {value}: cannot be written ({exc.strerror or exc}); give a path in a folder you can write to"
-        if not existed:
-            path.unlink()
-    return None
-
-
-def _keep_hypothesis_out_of_the_working_directory() -> None:
-    """Hypothesis keeps its files (a Unicode table it takes ~200 MiB and seconds to build, constants
-    of the source) in `.hypothesis/` of the working directory: a run from a fresh directory would
-    rebuild them each time and leave them behind. A cache of the user's is used instead, unless
-    HYPOTHESIS_STORAGE_DIRECTORY says where."""
-    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
-        return
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agent-conformance" / "hypothesis"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # not writable: Hypothesis's default, the working directory
-    from hypothesis.configuration import set_hypothesis_home_dir  # only with --image: plain pytest skips it
-
-    set_hypothesis_home_dir(cache)
 
 
 def _raise_keyboard_interrupt(signum, frame):
@@ -201,8 +101,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if len(marks) != 1 or not marks[0].args or marks[0].args[0] not in BY_ID:
             raise pytest.UsageError(f"{item.nodeid}: every check needs exactly one @requirement(ID) marker with a known ID")
     if STATE in config.stash:
-        # The requirements the active profile does not have are not part of this run at all.
-        applies = profile.active().rules
+        # The requirements the run's profile does not have are not part of this run at all.
+        applies = config.stash[STATE].profile.rules
         kept = [i for i in items if not _in_suite(Path(str(i.path))) or i.get_closest_marker(MARKER).args[0] in applies]
         if len(kept) != len(items):
             config.hook.pytest_deselected(items=[i for i in items if i not in kept])
@@ -260,31 +160,14 @@ class RunHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if not _is_controller(self.config):
+        if not setup.is_controller(self.config):
             return
         self.state.progress = _terminal_progress(self.config)
         try:
-            client = connect()
-            self.state.reach = reach.for_engine(client)
-            if self.state.internal_network and self.state.reach.remote:
-                raise InfrastructureError(
-                    f"--no-egress needs the candidates' own addresses, which a remote engine's network does not "
-                    f"route to from here (DOCKER_HOST={engine_address()}): run the suite on the daemon's host, or "
-                    "in a container of that engine")
-            self.state.engine = {**describe_engine(client), "reached": self.state.reach.how}
-            factor = platform.emulate(str(self.state.engine.get("architecture", "")))
-            if factor != 1:
-                self.state.engine["emulated"] = (f"{profile.active().platform} candidates run under emulation on this "
-                                                 f"{self.state.engine.get('architecture')} engine: time budgets and the "
-                                                 f"probe timeout ×{factor:g}")
-            labels.reap_orphans(for_slow_calls(client))
-            self.state.image = inspect_image(client, self.state.image_ref)
-            if self.state.internal_network:
-                sandbox.create_no_egress_network(client, self.state.run_id,
-                                                 labels.run_labels(self.state.run_id, self.state.owner))
+            start.start(self.state)
         except InfrastructureError as exc:
             self.state.run_error = str(exc)
-            self._finish(interrupted=False)
+            finish.report(self.config, self.state, interrupted=False)
             # A usage error, not `pytest.exit`: pytest prints it once, as one line ("ERROR: …"),
             # where an exit is printed twice, the second time wrapped in pytest's internals.
             raise pytest.UsageError(f"agent-conformance: {exc}") from None
@@ -311,49 +194,26 @@ class RunHooks:
         """Under xdist the controller collects nothing: the workers' collection gives the order."""
         self.state.order = {nodeid: i for i, nodeid in enumerate(ids)}
 
-    def _finish(self, interrupted: bool) -> dict:
-        state = self.state
-        # Results arrive in completion order (under xdist, whichever worker is first): report them
-        # in collection order, so two runs of the same image give the same report.
-        state.checks.sort(key=lambda c: (state.order.get(c.nodeid, len(state.order)), c.nodeid))
-        results = aggregate(state.checks, suite.implemented_ids(), state.run_error, interrupted)
-        state.report = _write_reports(self.config, state.image_ref, state.image, results, time.monotonic() - state.started)
-        return state.report
-
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # The sweep by run label is the controller's: it runs after every worker has finished. A
         # worker sweeping would kill the candidates of workers still running (they share the label).
-        if _is_controller(self.config):
-            self._remove_everything()
-        if not _is_controller(self.config) or self.state.report is not None:
-            return  # a worker, or the run ended at its start (already reported)
-        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
-        report = self._finish(interrupted)
-        if interrupted or self.state.run_error or exitstatus in (
-                pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
-            session.exitstatus = 2
-        else:
-            # The verdict decides: a failing SHOULD is shown but does not fail the run.
-            session.exitstatus = 0 if report["verdict"] == "pass" else 1
+        if not setup.is_controller(self.config):
+            return
+        self._remove_everything()
+        if self.state.report is not None:
+            return  # the run ended at its start (already reported)
+        finish.report(self.config, self.state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        session.exitstatus = finish.exit_status(self.state, exitstatus)
 
     def _remove_everything(self) -> None:
-        """Every container, volume and network of this run, by its label."""
-        writer = self.config.get_terminal_writer()
-        if self.state.daemon_lost or daemon_down():
-            if self.state.image is not None:  # containers may have been made
-                writer.line("agent-conformance: the Docker daemon is not answering: this run's containers could "
-                            "not be removed; the next run removes them (they are labelled)", red=True)
-            return
-        try:
-            client = for_slow_calls(connect())
-            labels.remove_labelled(client, {labels.LABEL_RUN: self.state.run_id})
-        except InfrastructureError as exc:
-            writer.line(f"agent-conformance: cleanup failed: {exc}", red=True)
+        problem = finish.remove_everything(self.state)
+        if problem:
+            self.config.get_terminal_writer().line(problem, red=True)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         report = self.state.report
-        if report is None or not _is_controller(self.config):
+        if report is None or not setup.is_controller(self.config):
             return
         terminalreporter.section("agent conformance")
         if self.state.daemon_lost:
@@ -364,11 +224,8 @@ class RunHooks:
             terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
         if terminal.engine_line(report):
             terminalreporter.write_line(terminal.engine_line(report))
-        for option in _REPORT_OPTIONS:
-            if self.config.getoption(option):
-                terminalreporter.write_line(f"report written: {self.config.getoption(option)}")
-        if self.state.bundle is not None:
-            terminalreporter.write_line(f"certification bundle written: {self.state.bundle}")
+        for line in reports.written(self.config, self.state):
+            terminalreporter.write_line(line)
 
 
 def _terminal_progress(config: pytest.Config) -> Progress:
@@ -377,7 +234,7 @@ def _terminal_progress(config: pytest.Config) -> Progress:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or not terminal_allowed(bool(reporter.isatty), config.get_verbosity(), dict(os.environ),
-                                                worker=not _is_controller(config)):
+                                                worker=not setup.is_controller(config)):
         return Progress()
     writer = config.get_terminal_writer()
 
@@ -386,58 +243,3 @@ def _terminal_progress(config: pytest.Config) -> Progress:
             writer.write(text, flush=True)
 
     return Progress(write, width=writer.fullwidth)
-
-
-def _write_reports(config: pytest.Config, image_ref: str, image: ImageInfo | None, results, duration_s: float) -> dict:
-    state = config.stash.get(STATE, None)
-    measured = measurements.merge(state.measured) if state is not None else None
-    endpoints = [e.label for e in state.config.endpoints] if state is not None else []
-    engine = state.engine if state is not None else {}
-    report = document.build(image_ref, image, results, duration_s, measured, endpoints, engine)
-    if config.getoption("report_json"):
-        document.write_json(config.getoption("report_json"), report)
-    if config.getoption("report_md"):
-        markdown.write_markdown(config.getoption("report_md"), report)
-    if config.getoption("report_html"):
-        html.write_html(config.getoption("report_html"), report)
-    beside = config.getoption("report_json") or config.getoption("report_md")
-    if beside:
-        repro.write_reproductions(Path(beside).with_suffix(".repro.sh"), report)
-    if state is not None and state.bundle is not None and _is_controller(config):
-        _write_bundle(config, state, report, image)
-    return report
-
-
-# -- the certification bundle (--certify DIR) ---------------------------------------------------
-
-
-def _configure_bundle(config: pytest.Config, state: RunState) -> None:
-    """The controller empties DIR first (refusing a directory that holds anything else); every
-    process keeps its candidates' logs in DIR/logs; the fuzzer gets the fixed seed in every process
-    (workers parse the same arguments)."""
-    directory = Path(config.getoption("certify"))
-    if _is_controller(config):
-        try:
-            bundle.prepare(directory)
-        except BundleError as exc:
-            _write_reports(config, state.image_ref, None, aggregate([], set(), run_error=str(exc)), 0.0)
-            raise pytest.UsageError(str(exc)) from None
-    state.bundle = directory
-    state.before_remove = LogKeeper(directory / bundle.LOGS, getattr(config, "workerinput", {}).get("workerid"))
-    if config.getoption("fuzz_seed", None) is None and hasattr(config.option, "fuzz_seed"):
-        config.option.fuzz_seed = CERTIFY_FUZZ_SEED
-
-
-def _write_bundle(config: pytest.Config, state: RunState, report: dict, image: ImageInfo | None) -> None:
-    options = {
-        "vuln_report": config.getoption("vuln_report"),
-        "fuzz_examples": config.getoption("fuzz_examples", None),
-        "fuzz_seed": config.getoption("fuzz_seed", None),
-        "no_egress": bool(config.getoption("no_egress", False)),
-        "selection": {"keyword": config.getoption("keyword") or None, "markexpr": config.getoption("markexpr") or None},
-    }
-    bundle.write(
-        state.bundle, report=report, checks=state.checks, image=image, agent_config=state.config.as_dict(),
-        options=options, timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        vuln_report=state.vuln_report_raw,
-    )

@@ -1,6 +1,7 @@
-"""What one pytest process knows about the conformance run (one image, one agent config), shared
+"""What one pytest process gathers about the conformance run (one image, one agent config), shared
 by the plugin, which fills it, and the suite's fixtures, which read it. A "run" in this package is
-always that: the whole check of one image."""
+always that: the whole check of one image. What never changes during the run (the profile, the
+scaled budgets, the engine, how candidates are reached) is the frozen `RunContext` it holds."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from .candidate.reach import Reach
 from .contract.agent_config import AgentConfig
+from .contract.profile import Profile
 from .image.config import ImageInfo
 from .image.vulns import ScanReport
 from .measurements import Measurements
 from .progress import Progress
 from .report.results import CheckResult
+from .run_context import RunContext
 
 
 @dataclass
@@ -26,8 +28,10 @@ class RunState:
 
     image_ref: str
     config: AgentConfig
+    profile: Profile
     run_id: str
     owner: str
+    context: RunContext | None = None  # made once the engine answered (the controller's at session start)
     started: float = field(default_factory=time.monotonic)
     image: ImageInfo | None = None
     run_error: str | None = None
@@ -43,8 +47,6 @@ class RunState:
     measurements: Measurements = field(default_factory=Measurements)  # this process's, not yet shipped
     measured: list = field(default_factory=list)  # the controller's: drained from every process
     progress: Progress = field(default_factory=Progress)  # the terminal's progress line (off unless the plugin sets it)
-    reach: Reach | None = None  # where candidates are published and connected to (asked of the engine)
-    engine: dict = field(default_factory=dict)  # the engine as the report names it (the controller's)
 
 
 STATE = pytest.StashKey[RunState]()  # on the config

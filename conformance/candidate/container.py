@@ -24,7 +24,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from ..contract.agent_config import Budgets
-from ..contract import platform
+from ..contract.platform import TMPFS_OPTIONS, Platform, default
 from ..errors import NotChecked, see
 from ..image.config import ImageInfo
 from ..wire import bounded, exchange
@@ -69,8 +69,10 @@ class Candidate:
         constraints: Constraints = PLATFORM_CONSTRAINTS, owner: str | None = None, budgets: Budgets | None = None,
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
         check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL, engine_kind: str = "Docker",
+        platform: Platform | None = None,
     ):
         self.client = client
+        self.platform = platform or default()  # what the platform does to it (profile, emulation)
         self.image = image
         self.constraints = constraints
         self.run_id = run_id
@@ -95,9 +97,9 @@ class Candidate:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "Candidate":
-        if not self.image.runs_on_the_platform:
+        if not self.image.runs_on(self.platform.image_platform):
             raise NotChecked(
-                f"the image is {self.image.platform} and the platform runs {platform.platform()} only: it cannot be started "
+                f"the image is {self.image.platform} and the platform runs {self.platform.image_platform} only: it cannot be started "
                 f"as the platform would start it {see('IMAGE-PLATFORM')}"
             )
         if not self.image.start_command:
@@ -117,11 +119,11 @@ class Candidate:
             # network. A remote daemon's host publishes it on every interface (the report says so).
             tc.ports[f"{self.port}/tcp"] = (self.reach.publish_ip, None)
         if self.constraints.reserved_env:
-            tc.with_envs(**platform.reserved_env())
+            tc.with_envs(**self.platform.reserved_env)
         if self.constraints.port is not None:
             tc.with_env("PORT", str(self.constraints.port))
-        tc.with_tmpfs_mount("/tmp", platform.TMPFS_OPTIONS)
-        if self.engine_kind == "Podman" and self.constraints.read_only_root and platform.active().read_only_root:
+        tc.with_tmpfs_mount("/tmp", TMPFS_OPTIONS)
+        if self.engine_kind == "Podman" and self.constraints.read_only_root and self.platform.read_only_root:
             # Podman mounts writable tmpfs on these of a read-only container (the compatible API
             # cannot say no): read-only ones instead, so a write there fails as on the platform.
             for path in PODMAN_WRITABLE_ON_READ_ONLY:
@@ -132,8 +134,8 @@ class Candidate:
                 mounts.append(Mount(target=path, source=self._masking_volume(path), type="volume", read_only=True))
         # Note: with_kwargs replaces earlier kwargs, so everything goes in one call.
         tc.with_kwargs(
-            platform=platform.platform(),
-            read_only=self.constraints.read_only_root and platform.active().read_only_root,
+            platform=self.platform.image_platform,
+            read_only=self.constraints.read_only_root and self.platform.read_only_root,
             labels=self.labels,
             mounts=mounts,
             **sandbox.container_kwargs(self.budgets, self.internal_network),
@@ -145,7 +147,7 @@ class Candidate:
             raise NotChecked(f"Docker refused to start the container: {first_line(exc)}") from None
         self.container = self.client.containers.prepare_model(tc.get_wrapped_container().attrs)
         self.started_at = time.monotonic()
-        if platform.time_factor() != 1:
+        if self.platform.emulated:
             self._refuse_unrunnable_architecture()
         return self
 
@@ -158,7 +160,7 @@ class Candidate:
         if self.state().get("Running") or not any("exec format error" in line for line in self.log_tail()):
             return
         raise NotChecked(
-            f"{platform.platform()} images cannot run on this engine: no emulation is registered for them "
+            f"{self.platform.image_platform} images cannot run on this engine: no emulation is registered for them "
             "(\"exec format error\"). Register QEMU user emulation (Debian: scripts/qemu-arm64.sh; elsewhere "
             "`docker run --privileged --rm tonistiigi/binfmt --install all`) or run the suite on such a host")
 
@@ -207,7 +209,7 @@ class Candidate:
     @property
     def port(self) -> int:
         """The port it must serve on: the platform's, or the one its $PORT names."""
-        return self.constraints.port or platform.port()
+        return self.constraints.port or self.platform.port
 
     def host_pid(self) -> int:
         """PID 1 of the container in the Docker host's PID namespace (0 when it is not running)."""
@@ -300,7 +302,7 @@ class Candidate:
 
     def client_http(self) -> httpx.Client:
         """An HTTP client on port 8080, every answer read within the budgets."""
-        return exchange.make_client(self.base_url(), self.budgets, self.traffic)
+        return exchange.make_client(self.base_url(), self.budgets, self.traffic, self.platform)
 
     # -- readiness -------------------------------------------------------------------------------
     def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
@@ -332,8 +334,10 @@ class CandidateFactory:
     traffic: bounded.Traffic = field(default_factory=bounded.Traffic)
     reach: Reach = LOCAL
     engine_kind: str = "Docker"
+    platform: Platform | None = None  # None: the default profile's, natively
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
                          internal_network=self.internal_network, before_remove=self.before_remove, check=check,
-                         traffic=self.traffic, reach=self.reach, engine_kind=self.engine_kind)
+                         traffic=self.traffic, reach=self.reach, engine_kind=self.engine_kind,
+                         platform=self.platform)

@@ -12,7 +12,6 @@ from enum import StrEnum
 import httpx
 
 from ..contract.catalogue import startup_owner
-from ..contract import platform
 from ..wire import exchange
 from . import sockets
 
@@ -49,6 +48,7 @@ class Startup:
     log_tail: list[str] = field(default_factory=list)
     served_port: int | None = None  # wrong-port: where /ready did answer
     port: int = 0  # where it had to serve (the platform's port, or the one its $PORT named)
+    ready_path: str = "/ready"  # the platform's readiness probe
     blame: str = ""
     # READY-TRUTHFUL: the declared endpoints called the moment /ready first said 200, and how long
     # after that they stopped answering 5xx (None: they never failed).
@@ -72,14 +72,14 @@ class Startup:
         if self.state == StartupState.EXITED:
             oom = " (killed: out of memory)" if self.oom_killed else ""
             return (f"the container exited with code {self.exit_code}{oom} {self.elapsed_s:.1f} s after start, "
-                    f"before {platform.ready_path()} answered 200")
+                    f"before {self.ready_path} answered 200")
         if self.state == StartupState.LOOPBACK_ONLY:
             return f"the server is unreachable from outside the container: it {listening}"
         if self.state == StartupState.WRONG_PORT:
-            return (f"HTTP is served on port {self.served_port}, not {self.port or platform.port()}: "
+            return (f"HTTP is served on port {self.served_port}, not {self.port}: "
                     f"the container {listening}")
         if self.state == StartupState.SERVING:
-            return f"{platform.ready_path()} never answered 200: {self.last_answer.summary() if self.last_answer else 'no answer'}"
+            return f"{self.ready_path} never answered 200: {self.last_answer.summary() if self.last_answer else 'no answer'}"
         if self.state == StartupState.STAND_IN:
             return self.note
         if self.state in _TIMEOUTS:
@@ -112,7 +112,7 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
     still gets every other check. `on_ready(http)` runs the moment /ready first says 200;
     `progress(text)`, if given, is told how the wait goes."""
     hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
-    probe = platform.active().ready
+    probe = candidate.platform.profile.ready
     deadline = candidate.started_at + hard_cap_s
     last: exchange.Exchange | None = None
     listeners: list[sockets.Listener] | None = None
@@ -134,7 +134,7 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
                 http = candidate.client_http()
             remaining = deadline - now
             if progress is not None:
-                progress(_waiting(now - candidate.started_at, budget_s, last))
+                progress(_waiting(probe.path, now - candidate.started_at, budget_s, last))
             last = exchange.request(http, "GET", probe.path, timeout_s=max(0.2, min(1.0, remaining)))
             if last.status is not None and first_answer_s is None:
                 first_answer_s = time.monotonic() - candidate.started_at
@@ -161,10 +161,10 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
             http.close()
 
 
-def _waiting(elapsed_s: float, budget_s: float, last: exchange.Exchange | None) -> str:
+def _waiting(path: str, elapsed_s: float, budget_s: float, last: exchange.Exchange | None) -> str:
     answer = f"; last: {last.summary()}" if last is not None else ""
     past = " (past the budget: still waiting, so the other checks can run)" if elapsed_s > budget_s else ""
-    return f"waiting for {platform.ready_path()}: {elapsed_s:.0f} s of the {budget_s:g} s start-up budget{past}{answer}"
+    return f"waiting for {path}: {elapsed_s:.0f} s of the {budget_s:g} s start-up budget{past}{answer}"
 
 
 def _socket_verdict(candidate, listeners: list[sockets.Listener] | None) -> tuple[StartupState, int | None] | None:
@@ -188,9 +188,9 @@ def _answers_http(candidate, ip: str, listener: sockets.Listener) -> bool:
     """Whether HTTP answers on another port: asked directly where the container's address leads to
     it from here, else from inside its network namespace."""
     if not candidate.reach.routable:
-        return candidate.answers_http_inside(listener, platform.ready_path())
-    with exchange.make_client(f"http://{ip}:{listener.port}", candidate.budgets) as http:
-        return exchange.request(http, "GET", platform.ready_path(), timeout_s=0.5).status is not None
+        return candidate.answers_http_inside(listener, candidate.platform.ready_path)
+    with exchange.make_client(f"http://{ip}:{listener.port}", candidate.budgets, platform=candidate.platform) as http:
+        return exchange.request(http, "GET", candidate.platform.ready_path, timeout_s=0.5).status is not None
 
 
 def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **details) -> Startup:
@@ -198,7 +198,8 @@ def _ended(candidate, state: StartupState, last, listeners, budget_s: float, **d
     if state != StartupState.EXITED:
         listeners = candidate.listeners()  # fresh: the last look may predate the bind
     startup = Startup(state=state, elapsed_s=elapsed, budget_s=budget_s, last_answer=last, listeners=listeners,
-                      blame=startup_owner(state), sockets_unseen=candidate.unseen, port=candidate.port, **details)
+                      blame=startup_owner(state), sockets_unseen=candidate.unseen, port=candidate.port,
+                      ready_path=candidate.platform.ready_path, **details)
     if state != StartupState.READY:
         startup.log_tail = candidate.log_tail()
     candidate.startup = startup

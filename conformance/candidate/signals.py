@@ -1,7 +1,7 @@
 """SIGTERM as the platform sends it: how long the container takes to exit and with which code, and
 what PID 1 is and does with SIGTERM (its disposition: read from /proc on the daemon's host, from the
 engine's `top` (ps on the daemon's host), or from inside: `Candidate.pid1`). Our own wait is bounded:
-past `give_up_s()` the container is killed. Why a stop was slow is `lifecycle.stop_causes`'.
+past `give_up_s(grace_s)` the container is killed. Why a stop was slow is `lifecycle.stop_causes`'.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from pathlib import Path
 import docker.errors
 import requests.exceptions
 
-from ..contract import platform
 from .engine import first_line
 
-def give_up_s() -> float:
+KUBERNETES_GRACE_S = 10.0  # terminationGracePeriodSeconds' default; a run passes its profile's
+
+
+def give_up_s(grace_s: float) -> float:
     """How long our wait for an exit after SIGTERM lasts: the platform's grace and a margin."""
-    return platform.grace_s() + 2.0
+    return grace_s + 2.0
 
 SIGTERM_NUMBER = 15
 _CMDLINE_BYTES = 1024
@@ -90,34 +92,35 @@ class Shutdown:
     exit_code: int | None = None
     error: str = ""  # Docker refused the signal, …
     stream: str = ""  # mid-stream: what the client saw
+    grace_s: float = KUBERNETES_GRACE_S  # the platform's: SIGKILL this long after SIGTERM
 
     @property
     def graceful(self) -> bool:
-        return self.elapsed_s is not None and self.elapsed_s <= platform.grace_s()
+        return self.elapsed_s is not None and self.elapsed_s <= self.grace_s
 
     def summary(self) -> str:
         if self.error:
             return f"SIGTERM {self.when}: {self.error}"
         if self.elapsed_s is None:
-            line = f"SIGTERM {self.when}: still running {give_up_s():g} s later; killed (exit code {self.exit_code})"
+            line = f"SIGTERM {self.when}: still running {give_up_s(self.grace_s):g} s later; killed (exit code {self.exit_code})"
         else:
             line = f"SIGTERM {self.when}: exited {self.elapsed_s:.2f} s later with code {self.exit_code}"
         return line + (f"; the stream {self.stream}" if self.stream else "")
 
 
-def sigterm(container, when: str, pid1: Pid1) -> Shutdown:
-    """Send SIGTERM, wait for the exit up to give_up_s(), then SIGKILL. The container stays (exited).
-    `pid1`: what PID 1 was just before."""
-    result = Shutdown(when, pid1)
+def sigterm(container, when: str, pid1: Pid1, grace_s: float) -> Shutdown:
+    """Send SIGTERM, wait for the exit up to give_up_s(grace_s), then SIGKILL. The container stays
+    (exited). `pid1`: what PID 1 was just before; `grace_s`: the platform's grace."""
+    result = Shutdown(when, pid1, grace_s=grace_s)
     try:
         sent = time.monotonic()
         container.kill(signal="SIGTERM")
         try:
-            status = container.wait(timeout=give_up_s(), condition="not-running")
+            status = container.wait(timeout=give_up_s(grace_s), condition="not-running")
             result.elapsed_s = time.monotonic() - sent
         except requests.exceptions.RequestException:  # our own deadline: it ignored SIGTERM
             container.kill()
-            status = container.wait(timeout=give_up_s(), condition="not-running")
+            status = container.wait(timeout=give_up_s(grace_s), condition="not-running")
         result.exit_code = status.get("StatusCode")
     except _DOCKER_ERRORS as exc:
         result.error = f"Docker could not signal or wait for the container: {first_line(exc)}"

@@ -319,14 +319,3 @@ def for_profile(contract) -> tuple[Requirement, ...]:
                                   source=rule.source or requirement.source, fix=rule.fix or requirement.fix,
                                   level=Level(rule.level) if rule.level else requirement.level))
     return tuple(chosen)
-
-
-def active() -> tuple[Requirement, ...]:
-    """The requirements of the profile this process checks against."""
-    from .profile import active as active_profile
-
-    return for_profile(active_profile())
-
-
-def active_by_id() -> dict[str, Requirement]:
-    return {r.id: r for r in active()}

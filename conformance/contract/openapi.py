@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from .agent_config import AgentConfig, Endpoint
-from . import platform
 
 OPENAPI_PATH = "/openapi.json"
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -19,8 +18,9 @@ _MAX_DEPTH = 6  # of nested schemas followed for an example (and of $ref chains)
 MAX_ENDPOINTS = 8
 
 
-def endpoints_from_openapi(document: Any) -> tuple[list[Endpoint], list[str]]:
-    """(endpoints with an example JSON body, notes on what was left out or guessed)."""
+def endpoints_from_openapi(document: Any, probe_paths: tuple[str, ...] = ()) -> tuple[list[Endpoint], list[str]]:
+    """(endpoints with an example JSON body, notes on what was left out or guessed); the platform's
+    probes (`probe_paths`) are no agent endpoint."""
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         return [], ["the document has no `paths` object: not an OpenAPI document"]
     found: list[Endpoint] = []
@@ -28,7 +28,7 @@ def endpoints_from_openapi(document: Any) -> tuple[list[Endpoint], list[str]]:
     for path, item in document["paths"].items():
         if not isinstance(path, str) or not path.startswith("/") or not isinstance(item, dict):
             continue
-        if path in _NOT_AGENT_PATHS or path in platform.probe_paths():
+        if path in _NOT_AGENT_PATHS or path in probe_paths:
             continue
         if "{" in path:
             notes.append(f"{path}: a templated path, left out (declare it with a real value)")
@@ -95,9 +95,9 @@ def _resolve(ref: Any, document: dict) -> Any:
     return node if isinstance(node, dict) else {}
 
 
-def draft(document: Any) -> tuple[AgentConfig, list[str]]:
+def draft(document: Any, probe_paths: tuple[str, ...] = ()) -> tuple[AgentConfig, list[str]]:
     """The agent config to write: the document's endpoints, or the platform's default one."""
-    endpoints, notes = endpoints_from_openapi(document)
+    endpoints, notes = endpoints_from_openapi(document, probe_paths)
     if not endpoints:
         notes.append("no operation takes a JSON body: the platform's default endpoint is declared")
         return AgentConfig(), notes

@@ -4,8 +4,8 @@ A profile says what the platform does to a container and asks of it: the image p
 (fixed, or given in $PORT), the probes and the answer each must give, the default endpoint and its
 example body, the variables it injects and reserves, the filesystem model, the SIGTERM grace, the
 headers it sends with each call, the size limits, and which requirement IDs apply, each with the
-sentence of the platform's page it comes from. The checks read the active profile; no platform's
-constants stay in check code. `oci-hosted` is the default.
+sentence of the platform's page it comes from. The checks read the run's profile (through
+`platform.Platform`); no platform's constants stay in check code. `oci-hosted` is the default.
 
 A profile file that does not validate is refused before any container starts, naming the file,
 the key and what was expected.
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .catalogue import BY_ID  # the IDs a profile may name
 
 DEFAULT = "oci-hosted"
 _FILESYSTEMS = ("read-only-root", "writable-memory")
@@ -128,8 +129,6 @@ def parse(text: str, where: str) -> Profile:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"profile {where}: not valid TOML ({exc})") from None
     read = _Reader(where, data)
-    from .catalogue import BY_ID  # the IDs a profile may name
-
     rules = {}
     for rid, rule in read.table("requirements").items():
         if rid not in BY_ID:
@@ -219,20 +218,3 @@ class _Reader:
         if any(not isinstance(v, str) for v in value):
             raise ConfigError(f"profile {self.where}: {key} must be a list of strings")
         return value
-
-
-_active: Profile | None = None
-
-
-def active() -> Profile:
-    """The profile this process checks against (the default until `activate`)."""
-    global _active
-    if _active is None:
-        _active = load(DEFAULT)
-    return _active
-
-
-def activate(profile: Profile) -> Profile:
-    global _active
-    _active = profile
-    return profile

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..contract import platform
-
 
 @dataclass(frozen=True)
 class ImageInfo:
@@ -29,9 +27,9 @@ class ImageInfo:
     def platform(self) -> str:
         return f"{self.os}/{self.architecture}" + (f"/{self.variant}" if self.variant else "")
 
-    @property
-    def runs_on_the_platform(self) -> bool:
-        return f"{self.os}/{self.architecture}" == platform.platform()
+    def runs_on(self, image_platform: str) -> bool:
+        """Whether the platform that runs `image_platform` images (`linux/amd64`) can start it."""
+        return f"{self.os}/{self.architecture}" == image_platform
 
     @property
     def env_names(self) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ from ..candidate.container import Candidate
 from ..candidate.engine import first_line
 from ..candidate.readiness import Startup
 from ..contract.agent_config import AgentConfig
-from ..contract import platform
 from ..errors import NotChecked
 from ..wire import exchange, mediatype, modes
 from ..wire.streaming import StreamInFlight
@@ -71,13 +70,13 @@ def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
     candidate = trial.candidate
     try:
         before = candidate.address()
-        result.stop = signals.sigterm(candidate.container, "while idle", candidate.pid1())
+        result.stop = signals.sigterm(candidate.container, "while idle", candidate.pid1(), candidate.platform.grace_s)
         candidate.start_again()
-        result.restarted = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S)
+        result.restarted = candidate.wait_ready(candidate.budgets.startup_s, poll_s=POLL_S)
         if result.restarted.serving:
             result.addresses = (before, candidate.address())  # a new one: asked again
             with candidate.client_http() as client:
-                result.observations = modes.exercise(client, config)
+                result.observations = modes.exercise(client, config, probe_paths=candidate.platform.probe_paths)
         result.log = candidate.log_tail(LOG_LINES)
     except NotChecked as exc:
         result.error = str(exc)
@@ -107,12 +106,12 @@ def sigterm_mid_stream(make: Make, variant: str, config: AgentConfig) -> Sigterm
         in_flight = stream.start()
         when = (f"while {endpoint.label} streamed" if in_flight
                 else f"after {endpoint.label} (Accept: {mediatype.EVENT_STREAM}) {stream.ended or 'sent nothing'}")
-        result.stop = signals.sigterm(candidate.container, when, candidate.pid1())
+        result.stop = signals.sigterm(candidate.container, when, candidate.pid1(), candidate.platform.grace_s)
         seen = stream.finish()  # joined either way: bounded by the request timeout
         result.stop.stream = seen if in_flight else ""
     except _DOCKER_ERRORS as exc:
-        result.stop = signals.Shutdown("mid-stream", signals.Pid1("", None),
-                                        error=f"Docker failed: {first_line(exc)}")
+        result.stop = signals.Shutdown("mid-stream", signals.Pid1("", None), error=f"Docker failed: {first_line(exc)}",
+                                        grace_s=candidate.platform.grace_s)
     finally:
         candidate.remove()
     return result
@@ -131,7 +130,7 @@ def baseline(candidate: Candidate) -> Baseline | None:
     try:
         state = candidate.reload()
         with candidate.client_http() as client:
-            health = exchange.request(client, "GET", platform.health_path())
+            health = exchange.request(client, "GET", candidate.platform.health_path)
     except (NotChecked, *_DOCKER_ERRORS):
         return None
     return Baseline(state["State"].get("StartedAt", ""), int(state.get("RestartCount") or 0), health)
@@ -153,9 +152,10 @@ def soak(candidate: Candidate, count: int = SOAK_REQUESTS, max_s: float = SOAK_M
         client = candidate.client_http()
     except NotChecked:
         return result
+    paths = candidate.platform.probe_paths
     with client:
         while result.sent < count and time.monotonic() - started < max_s:
-            answer = exchange.request(client, "GET", platform.probe_paths()[result.sent % len(platform.probe_paths())])
+            answer = exchange.request(client, "GET", paths[result.sent % len(paths)])
             result.sent += 1
             if answer.status is None:
                 result.first_miss = answer
@@ -168,9 +168,10 @@ def health(candidate: Candidate) -> exchange.Exchange:
     """GET /health now; an answer-less Exchange when the container has no port any more."""
     try:
         with candidate.client_http() as client:
-            return exchange.request(client, "GET", platform.health_path())
+            return exchange.request(client, "GET", candidate.platform.health_path)
     except NotChecked as exc:
-        return exchange.Exchange("GET", platform.health_path(), (), None, None, error=str(exc))
+        return exchange.Exchange("GET", candidate.platform.health_path, (), None, None, error=str(exc),
+                                 user_url=candidate.platform.user_url)
 
 
 def await_exit(candidate: Candidate, within_s: float = 2.0, poll_s: float = 0.05) -> None:

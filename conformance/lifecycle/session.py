@@ -104,7 +104,8 @@ class SessionTrials:
         self.candidate = shared
         if "exercise" in self.needed and platform.served:
             with shared.client_http() as client:
-                platform.observations = modes.exercise(client, self.config, shared.startup.first_calls)
+                platform.observations = modes.exercise(client, self.config, shared.startup.first_calls,
+                                                       probe_paths=shared.platform.probe_paths)
         platform.log = shared.log_tail(LOG_LINES)
         if "diagnosis" in self.needed:
             self._diagnose(platform)

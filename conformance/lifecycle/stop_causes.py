@@ -5,7 +5,6 @@ the start command and PID 1 as `candidate.signals` read them."""
 from __future__ import annotations
 
 from ..candidate.signals import Pid1
-from ..contract import platform
 
 
 def is_shell_form(start_command: tuple[str, ...] | list[str]) -> bool:
@@ -13,8 +12,8 @@ def is_shell_form(start_command: tuple[str, ...] | list[str]) -> bool:
     return len(start_command) >= 2 and start_command[0] in ("/bin/sh", "sh", "/bin/bash") and start_command[1] == "-c"
 
 
-def likely_causes(start_command, pid1: Pid1, mid_stream: bool) -> list[str]:
-    """Why a container did not exit within the grace period, most likely first."""
+def likely_causes(start_command, pid1: Pid1, mid_stream: bool, grace_s: float) -> list[str]:
+    """Why a container did not exit within the platform's grace period (`grace_s`), most likely first."""
     causes = []
     if is_shell_form(start_command):
         causes.append(f"shell-form start command ({' '.join(start_command)!r}): /bin/sh is PID 1, has no SIGTERM "
@@ -28,8 +27,8 @@ def likely_causes(start_command, pid1: Pid1, mid_stream: bool) -> list[str]:
                       "PID 1 without one; use a server that handles it (uvicorn, gunicorn) or an init such as tini")
     elif pid1.catches_term:
         during = "with a stream in flight " if mid_stream else ""
-        causes.append(f"PID 1 ({pid1.command}) handles SIGTERM but does not exit {during}within {platform.grace_s():g} s: bound "
+        causes.append(f"PID 1 ({pid1.command}) handles SIGTERM but does not exit {during}within {grace_s:g} s: bound "
                       "its graceful shutdown (e.g. uvicorn --timeout-graceful-shutdown 5) and end open streams")
     if not causes:
-        causes.append(f"PID 1 ({pid1.command or 'unknown'}) did not exit within {platform.grace_s():g} s of SIGTERM")
+        causes.append(f"PID 1 ({pid1.command or 'unknown'}) did not exit within {grace_s:g} s of SIGTERM")
     return causes

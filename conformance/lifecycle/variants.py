@@ -101,11 +101,12 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         candidate.start()
         # As the shared candidate: the endpoints called the moment /ready says 200 (READY-TRUTHFUL),
         # so a stand-in is judged the same way.
-        trial.startup = candidate.wait_ready(config.budgets.startup_s, poll_s=POLL_S,
+        trial.startup = candidate.wait_ready(candidate.budgets.startup_s, poll_s=POLL_S,
                                              on_ready=lambda http: modes.first_calls(http, config))
         if trial.served and exercise:
             with candidate.client_http() as client:
-                trial.observations = modes.exercise(client, config, trial.startup.first_calls)
+                trial.observations = modes.exercise(client, config, trial.startup.first_calls,
+                                                    probe_paths=candidate.platform.probe_paths)
             if diff:
                 candidate.reload()
                 trial.changes = changes.container_changes(candidate.container)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ..candidate.changes import MAX_CHANGES
-from ..contract import platform
 
 KINDS = {0: "changed", 1: "added", 2: "deleted"}
 # Files the engine itself puts into every container (Podman lists them as changes; Docker does not).
@@ -80,10 +79,9 @@ def _fold(entries: list[tuple[str, str]]) -> list[Change]:
     return [Change(p, k, folded.get(p, 0)) for p, k in sorted(result)]
 
 
-def classify(changes: list[dict] | None, writable_roots: tuple[str, ...] | None = None) -> DiffReport:
+def classify(changes: list[dict] | None, writable_roots: tuple[str, ...] = ("/tmp",)) -> DiffReport:
     """`changes`: the Engine API's container changes (`[{"Path": …, "Kind": 0|1|2}]`); `writable_roots`:
-    the platform's writable paths by default."""
-    writable_roots = platform.writable_paths() if writable_roots is None else writable_roots
+    the platform's writable paths (`Platform.writable_paths`)."""
     complete = len(changes or []) < MAX_CHANGES
     entries = [(c["Path"], KINDS.get(c.get("Kind"), "changed")) for c in (changes or [])[:MAX_CHANGES]]
     ignored = [p for p, _ in entries if any(_under(p, root) for root in writable_roots) or p in ENGINE_MADE]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import SUITE_NAME, __version__
-from ..contract.profile import active as active_profile
+from ..contract.profile import DEFAULT, Profile, load
 from ..image.config import ImageInfo
 from ..measurements import endpoint_calls
 from .results import RequirementResult, verdict
@@ -17,11 +17,13 @@ from .results import RequirementResult, verdict
 
 def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float,
           measurements: dict[str, list] | None = None, endpoints: list[str] = (),
-          engine: dict | None = None) -> dict[str, Any]:
+          engine: dict | None = None, profile: Profile | None = None) -> dict[str, Any]:
     """`measurements`: what the run measured (`conformance.measurements.merge`), for the plots of
     the HTML report; an empty section when the run measured nothing. `endpoints`: the declared
     endpoints' labels, whose calls the report counts. `engine`: the container engine the run used
-    and how it reached the candidates (`candidate.engine.describe`); empty when none answered."""
+    and how it reached the candidates (`candidate.engine.describe`); empty when none answered.
+    `profile`: the contract the run checked against (the default one's when not given). Every
+    form of the report renders from this document alone: it holds each requirement's fix."""
     measurements = measurements or {}
     return {
         "suite": {"name": SUITE_NAME, "version": __version__},
@@ -31,7 +33,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
             "os": image.os if image else "",
             "architecture": image.architecture if image else "",
         },
-        "profile": _profile(),
+        "profile": _profile(profile or load(DEFAULT)),
         "engine": dict(engine or {}),
         "verdict": verdict(results),
         "duration_s": round(duration_s, 3),
@@ -40,6 +42,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
                 "id": r.id,
                 "level": r.requirement.level,
                 "title": r.requirement.title,
+                "fix": r.requirement.fix,
                 "status": r.status,
                 "evidence": list(r.evidence),
             }
@@ -51,10 +54,10 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
     }
 
 
-def _profile() -> dict[str, str]:
+def _profile(contract: Profile) -> dict[str, Any]:
     """The contract the run checked against: a verdict means nothing without it."""
-    contract = active_profile()
-    return {"name": contract.name, "title": contract.title, "version": contract.version, "url": contract.url}
+    return {"name": contract.name, "title": contract.title, "version": contract.version, "url": contract.url,
+            "port": contract.port}
 
 
 def write_json(path: str | Path, report: dict[str, Any]) -> None:

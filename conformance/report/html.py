@@ -13,7 +13,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..contract.catalogue import active_by_id
 from . import plots
 from .results import Status
 from .terminal import calls_line, engine_line, profile_line, verdict_line
@@ -84,8 +83,8 @@ def _table(requirements: list[dict]) -> str:
         status = r["status"]
         opened = " open" if status in (Status.FAIL, Status.ERROR) else ""
         evidence = "\n".join(r["evidence"]) or "(no evidence recorded)"
-        fix = (f'<p class="fix"><strong>How to fix:</strong> {_code_spans(active_by_id()[r["id"]].fix)}</p>'
-               if status == Status.FAIL and r["id"] in active_by_id() else "")
+        fix = (f'<p class="fix"><strong>How to fix:</strong> {_code_spans(r["fix"])}</p>'
+               if status == Status.FAIL and r.get("fix") else "")
         rows.append(f'<tr class="{escape(status)}" id="{escape(r["id"])}"><td><code>{escape(r["id"])}</code></td>'
                     f'<td>{escape(r["level"])}</td><td class="status">{escape(status)}</td>'
                     f"<td><details{opened}><summary>{escape(r['title'])}</summary><pre>{escape(evidence)}</pre>"

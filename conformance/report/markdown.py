@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..contract.catalogue import active_by_id
 from .results import Status
 from .terminal import calls_line, engine_line, profile_line, table_rows, verdict_line
 
@@ -35,7 +34,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += r["evidence"] or ["(no evidence recorded)"]
         lines += ["```", ""]
         if r["status"] == Status.FAIL:
-            lines += [f"**How to fix:** {active_by_id()[r['id']].fix}", ""]
+            lines += [f"**How to fix:** {r.get('fix') or 'see the requirement in the catalogue'}", ""]
         else:
             lines += ["**Error:** this requirement could not be checked; the evidence names the cause.", ""]
     skipped = [r for r in report["requirements"] if r["status"] == Status.SKIP]

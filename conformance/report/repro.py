@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..contract import platform
 from ..wire.curl import REPRO_PREFIX
 
 
 def write_reproductions(path: str | Path, report: dict[str, Any]) -> None:
     """Every failing generated request as a runnable `curl`, grouped by requirement."""
+    port = (report.get("profile") or {}).get("port", 8080)
     lines = ["#!/usr/bin/env bash", f"# Requests that broke {report['image']['ref']}; run the image with",
-             f"#   docker run --rm -p {platform.port()}:{platform.port()} IMAGE", "# then each command below reproduces one failure.", ""]
+             f"#   docker run --rm -p {port}:{port} IMAGE", "# then each command below reproduces one failure.", ""]
     for r in report["requirements"]:
         repros = [line.strip().removeprefix(REPRO_PREFIX) for line in r["evidence"]
                   if line.lstrip().startswith(REPRO_PREFIX)]

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..contract import catalogue
-from ..contract.catalogue import MUST, Requirement
+from collections.abc import Sequence
+
+from ..contract.catalogue import CATALOGUE, MUST, Requirement
 
 
 class Status(StrEnum):
@@ -64,9 +65,11 @@ def _combine(requirement: Requirement, checks: list[CheckResult]) -> Requirement
 
 
 def aggregate(
-    checks: list[CheckResult], implemented: set[str], run_error: str | None = None, interrupted: bool = False
+    checks: list[CheckResult], implemented: set[str], run_error: str | None = None, interrupted: bool = False,
+    requirements: Sequence[Requirement] = CATALOGUE,
 ) -> list[RequirementResult]:
-    """One result per ID of the active profile's catalogue, in catalogue order.
+    """One result per requirement of the run's profile (`catalogue.for_profile`; the OCI
+    catalogue by default), in catalogue order.
 
     `run_error`: the run could not decide anything (infrastructure); every ID without a result is
     `error` with that reason. `interrupted`: IDs not reached are `error` ("run interrupted").
@@ -75,7 +78,7 @@ def aggregate(
     for check in checks:
         by_id.setdefault(check.requirement_id, []).append(check)
     results = []
-    for requirement in catalogue.active():
+    for requirement in requirements:
         mine = by_id.get(requirement.id)
         if mine:
             results.append(_combine(requirement, mine))

@@ -9,12 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance.candidate import engine, reach
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
 from conformance.candidate.engine import connect, inspect_image
-from conformance.contract import platform
 from conformance.contract.catalogue import LIFECYCLE_IDS
 from conformance.lifecycle.session import SessionTrials
+from conformance.run_context import RunContext
 from conformance.run_state import EVIDENCE, MARKER, STATE
 from conformance.wire import modes, streaming
 
@@ -44,15 +43,26 @@ def agent_config(run_state):
 
 
 @pytest.fixture(scope="session")
-def engine_facts(run_state, docker_client) -> dict:
-    """The engine as the report names it: the controller asked already; an xdist worker asks once."""
-    return run_state.engine or engine.describe(docker_client)
+def run_context(run_state, docker_client) -> RunContext:
+    """What never changes in the run: the profile as `platform`, the scaled budgets, the engine,
+    how candidates are reached. The controller made it at session start; an xdist worker makes
+    its own, once, from the same engine."""
+    return run_state.context or RunContext.on_engine(docker_client, run_state.profile, run_state.config.budgets,
+                                                     bool(run_state.internal_network))
 
 
 @pytest.fixture(scope="session")
-def budgets(agent_config, engine_facts):
-    # Time budgets scaled where the image runs under emulation (an arm64 profile on an amd64 engine).
-    return agent_config.budgets.scaled(platform.emulate(str(engine_facts.get("architecture", ""))))
+def platform(run_context):
+    """What the platform does to a container and asks of it (`contract.platform.Platform`): its
+    port, probes, reserved variables, grace, writable paths, with emulation's time factor applied."""
+    return run_context.platform
+
+
+@pytest.fixture(scope="session")
+def budgets(run_context):
+    """The agent config's budgets, scaled where the image runs under emulation (an arm64 profile
+    on an amd64 engine): every wait of the run uses these, trials and fuzzer included."""
+    return run_context.budgets
 
 
 @pytest.fixture(scope="session")
@@ -69,12 +79,12 @@ def image_info(run_state, docker_client):
 
 
 @pytest.fixture(scope="session")
-def candidates(run_state, docker_client, image_info, budgets, engine_facts) -> CandidateFactory:
+def candidates(run_state, run_context, docker_client, image_info) -> CandidateFactory:
     """Makes this run's candidates: labelled, confined, within the budgets, their logs kept."""
-    return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, budgets,
+    return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, run_context.budgets,
                             run_state.internal_network, _measure_then(run_state.before_remove, run_state),
-                            reach=run_state.reach or reach.for_engine(docker_client),
-                            engine_kind=engine_facts.get("kind", "Docker"))
+                            reach=run_context.reach, engine_kind=run_context.engine_kind,
+                            platform=run_context.platform)
 
 
 def _measure_then(keep_log, run_state):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.check import NotChecked, fail, platform, see
+from conformance.check import NotChecked, fail, see
 from conformance.lifecycle import diagnosis, log_causes, writes
 from conformance.lifecycle.variants import Trial
 
@@ -68,7 +68,7 @@ def test_starts_and_serves_on_a_read_only_root(lifecycle_trials, image_info, evi
 
 
 @pytest.mark.requirement("WRITES-ONLY-TMP")
-def test_writes_nothing_outside_tmp(lifecycle_trials, image_info, evidence):
+def test_writes_nothing_outside_tmp(lifecycle_trials, image_info, platform, evidence):
     trials = lifecycle_trials
     if not trials.candidate.startup.serving:
         raise trials.not_decided()  # a writable root would not help it serve (see the blamed ID)
@@ -76,7 +76,7 @@ def test_writes_nothing_outside_tmp(lifecycle_trials, image_info, evidence):
     if not writable.served:
         raise NotChecked(f"{writable.description} {writable.failure()} {trials.see()}")
     # A declared VOLUME is a mount of its own: Docker creates its mount point, the agent does not.
-    report = writes.classify(writable.changes, platform.writable_paths() + image_info.volumes)
+    report = writes.classify(writable.changes, platform.writable_paths + image_info.volumes)
     evidence.append(f"{writable.description}, after the probes and every endpoint in JSON and SSE mode, "
                     f"`docker diff` shows {len(report.outside) or 'no'} change{'s' if len(report.outside) != 1 else ''} "
                     "outside /tmp" + (":" if report.outside else ""))

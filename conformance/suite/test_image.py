@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.check import fail, platform
+from conformance.check import fail
 
 # A base image's default command that starts an interactive program, not a server
 # (python:3.11-slim's CMD is ["python3"]): an image relying on it runs nothing on the platform.
@@ -12,12 +12,12 @@ INTERACTIVE_DEFAULTS = {"python", "python3", "sh", "bash", "/bin/sh", "/bin/bash
 
 
 @pytest.mark.requirement("IMAGE-PLATFORM")
-def test_image_is_linux_amd64(image_info, evidence):
+def test_image_is_linux_amd64(image_info, platform, evidence):
     evidence.append(f"image config: os={image_info.os!r} architecture={image_info.architecture!r}"
                     + (f" variant={image_info.variant!r}" if image_info.variant else ""))
-    if not image_info.runs_on_the_platform:
-        fail(f"the image is {image_info.platform}; the platform runs {platform.platform()} only",
-             [f"rebuild: docker buildx build --platform {platform.platform()} -t IMAGE ."])
+    if not image_info.runs_on(platform.image_platform):
+        fail(f"the image is {image_info.platform}; the platform runs {platform.image_platform} only",
+             [f"rebuild: docker buildx build --platform {platform.image_platform} -t IMAGE ."])
 
 
 @pytest.mark.requirement("IMAGE-ENTRYPOINT")
@@ -32,7 +32,7 @@ def test_image_defines_its_start_command(image_info, evidence):
 
 
 @pytest.mark.requirement("IMAGE-RESERVED-ENV")
-def test_image_defines_no_reserved_variable(image_info, evidence):
+def test_image_defines_no_reserved_variable(image_info, platform, evidence):
     reserved = [name for name in image_info.env_names if platform.is_reserved(name)]
     # Names only: a value such as OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM is a secret.
     evidence.append(f"image ENV names: {', '.join(image_info.env_names) or 'none'}")
@@ -50,7 +50,7 @@ def test_image_declares_no_volume(image_info, evidence):
 
 
 @pytest.mark.requirement("IMAGE-EXPOSE-8080")
-def test_image_exposes_8080(image_info, evidence):
+def test_image_exposes_8080(image_info, platform, evidence):
     evidence.append(f"EXPOSE: {', '.join(image_info.exposed_ports) or 'none'}")
-    if f"{platform.port()}/tcp" not in image_info.exposed_ports:
-        fail(f"the image does not EXPOSE {platform.port()}/tcp")
+    if f"{platform.port}/tcp" not in image_info.exposed_ports:
+        fail(f"the image does not EXPOSE {platform.port}/tcp")

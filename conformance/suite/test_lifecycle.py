@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.candidate.signals import give_up_s
-from conformance.check import NotChecked, fail, platform, see
+from conformance.check import NotChecked, fail, see
 from conformance.lifecycle import diagnosis, log_causes, scenarios, stop_causes
 from conformance.lifecycle.variants import VARIANTS, variant_name
 
@@ -31,16 +31,16 @@ def _log_tail(lines: list[str], count: int = 15) -> list[str]:
 
 
 @pytest.mark.requirement("PLATFORM-ENV")
-def test_serves_with_the_platform_variables(lifecycle_trials, evidence):
+def test_serves_with_the_platform_variables(lifecycle_trials, platform, evidence):
     trials = lifecycle_trials
     verdict = diagnosis.judge(trials.trials, diagnosis.ENV)
     if verdict.status == "undecided":
         raise trials.not_decided()
     strict = trials.trials[verdict.strict]
     relaxed = trials.trials.get(verdict.relaxed)
-    injected = f"{platform.name_list(platform.reserved_env())} (dummy values)"
+    injected = f"{platform.name_list(platform.reserved_env)} (dummy values)"
     if verdict.status == "fail":
-        said = log_causes.variable_lines(strict.log, platform.reserved_env()) + log_causes.error_lines(strict.log)
+        said = log_causes.variable_lines(strict.log, platform.reserved_env) + log_causes.error_lines(strict.log)
         words = ["the agent's log:"] + [f"  | {line}" for line in dict.fromkeys(said) or strict.log[-8:]]
         words += [f"how to fix: {hint}" for hint in log_causes.variable_hints(strict.log)]
         if verdict.exited:
@@ -120,7 +120,7 @@ def _judge_start(what: str, startup, first, budgets, cause: str, log: list[str])
 
 
 @pytest.mark.requirement("GRACEFUL-SHUTDOWN")
-def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, evidence):
+def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, platform, evidence):
     trials = lifecycle_trials
     _require_serving(trials, evidence)
     stops = []
@@ -144,10 +144,11 @@ def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, evidence):
     slow = [stop for stop in stops if not stop.graceful]
     if slow:
         worst = slow[0]
-        took = (f"was still running {give_up_s():g} s later" if worst.elapsed_s is None
+        took = (f"was still running {give_up_s(platform.grace_s):g} s later" if worst.elapsed_s is None
                 else f"took {worst.elapsed_s:.1f} s to exit")
-        causes = stop_causes.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when)
-        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {platform.grace_s():g} s after "
+        causes = stop_causes.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when,
+                                           grace_s=platform.grace_s)
+        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {platform.grace_s:g} s after "
              "SIGTERM)", [f"likely cause: {cause}" for cause in causes])
 
 

@@ -10,24 +10,24 @@ import pytest
 from conformance.candidate import sockets
 from conformance.candidate.container import Constraints
 from conformance.candidate.readiness import StartupState
-from conformance.check import NotChecked, fail, platform, see
+from conformance.check import NotChecked, fail, see
 
 
 @pytest.mark.requirement("LISTEN-PORT-8080")
-def test_serves_http_on_port_8080(candidate, requirement_id, evidence):
+def test_serves_http_on_port_8080(candidate, platform, requirement_id, evidence):
     startup = candidate.startup
     if startup.blame == requirement_id:
         fail(startup.cause(), startup.details())
     evidence.append(f"the container {sockets.describe(startup.listeners)}")
     if startup.state == "loopback-only":
-        evidence.append(f"port {platform.port()} is right; the interface is not (see {startup.blame})")
+        evidence.append(f"port {platform.port} is right; the interface is not (see {startup.blame})")
         return
     candidate.require_serving()
-    evidence.append(f"HTTP on {platform.port()}: {startup.last_answer.summary()}")
+    evidence.append(f"HTTP on {platform.port}: {startup.last_answer.summary()}")
 
 
 @pytest.mark.requirement("LISTEN-ALL-INTERFACES")
-def test_accepts_connections_on_the_container_address(candidate, requirement_id, evidence):
+def test_accepts_connections_on_the_container_address(candidate, platform, requirement_id, evidence):
     startup = candidate.startup
     if startup.blame == requirement_id:
         fail(startup.cause(), startup.details() + ["the platform connects to the pod's address, never to 127.0.0.1"])
@@ -39,17 +39,17 @@ def test_accepts_connections_on_the_container_address(candidate, requirement_id,
     try:
         with socket.create_connection((host, port), timeout=2.0):
             # The address itself changes from run to run: evidence names it by role.
-            evidence.append(f"TCP connect to port {platform.port()} from outside the container: accepted")
+            evidence.append(f"TCP connect to port {platform.port} from outside the container: accepted")
     except OSError as exc:
-        fail(f"TCP connect to port {platform.port()} from outside the container ({host}:{port}) failed: {exc}",
+        fail(f"TCP connect to port {platform.port} from outside the container ({host}:{port}) failed: {exc}",
              [f"the container {sockets.describe(candidate.listeners())}"])
 
 
 @pytest.mark.requirement("PORT-FROM-ENV")
-def test_listens_on_the_port_named_in_PORT(candidates, budgets, evidence):
+def test_listens_on_the_port_named_in_PORT(candidates, budgets, platform, evidence):
     """A candidate of its own, started with another port in $PORT, must serve there: the platform
     sends traffic to the port it names, whatever the image was built for."""
-    other = 8081 if platform.port() != 8081 else 8082
+    other = 8081 if platform.port != 8081 else 8082
     own = candidates.make(Constraints(role="port-env", port=other), check="PORT-FROM-ENV")
     try:
         own.start()

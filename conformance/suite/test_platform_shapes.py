@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conformance.check import NotChecked, fail, mediatype, platform, request, see
+from conformance.check import NotChecked, fail, mediatype, request, see
 from conformance.wire import sse
 
 TERMINAL = ("response.completed", "response.failed", "response.incomplete")
@@ -25,7 +25,7 @@ def _essence(content_type: str | None) -> str:
 
 
 @pytest.mark.requirement("SESSION-HEADER-ACCEPTED")
-def test_the_session_header_changes_nothing(candidate, agent_config, evidence):
+def test_the_session_header_changes_nothing(candidate, agent_config, platform, evidence):
     candidate.require_serving()
     endpoint = agent_config.endpoints[0]
     headers = {"Accept": mediatype.JSON, **({"Content-Type": mediatype.JSON} if endpoint.json is not None else {})}
@@ -33,11 +33,11 @@ def test_the_session_header_changes_nothing(candidate, agent_config, evidence):
     for label, session in (("without", False), ("with", True)):
         with candidate.client_http() as http:
             if not session:
-                for name in platform.active().session_headers:
+                for name in platform.session_headers:
                     del http.headers[name]
             answers[label] = request(http, endpoint.method, endpoint.path, headers=headers, body=endpoint.body_bytes())
     without, with_ = answers["without"], answers["with"]
-    names = ", ".join(platform.active().session_headers)
+    names = ", ".join(platform.session_headers)
     evidence += [f"without {names}: {without.summary()}", f"with it: {with_.summary()}"]
     if without.status is None or without.status >= 500:
         raise NotChecked(f"{endpoint.label} fails without the header too ({without.summary()}) {see('READY-TRUTHFUL')}")

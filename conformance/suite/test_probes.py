@@ -9,13 +9,14 @@ import time
 import pytest
 
 from conformance.candidate.readiness import StartupState
-from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, json_mode, mediatype, platform, request,
-                              see, unserved)
+from conformance.check import (SSE_MODE, Exchange, NotChecked, capture, fail, json_mode, mediatype, request, see,
+                              unserved)
 
-READY, HEALTH = platform.ready_path(), platform.health_path()
-# What the readiness wait waited for: a 200 from the probe path, or (a TCP probe) any HTTP answer.
-READY_SAID = (f"{READY} answered 200" if platform.active().http_probes
-              else f"HTTP on port {platform.port()} first answered")
+
+def _ready_said(platform) -> str:
+    """What the readiness wait waited for: a 200 from the probe path, or (a TCP probe) any HTTP answer."""
+    return (f"{platform.ready_path} answered 200" if platform.profile.http_probes
+            else f"HTTP on port {platform.port} first answered")
 
 
 def _hint(answer: Exchange, path: str) -> list[str]:
@@ -40,10 +41,10 @@ def _check_media_type(answer: Exchange, path: str, evidence: list[str]) -> None:
 
 
 @pytest.mark.requirement("STARTUP-TIME")
-def test_ready_within_startup_budget(candidate, budgets, requirement_id, evidence):
+def test_ready_within_startup_budget(candidate, budgets, platform, requirement_id, evidence):
     startup = candidate.startup
     if startup.state == StartupState.READY:
-        evidence.append(f"{READY_SAID} {startup.ready_s:.2f} s after the container started "
+        evidence.append(f"{_ready_said(platform)} {startup.ready_s:.2f} s after the container started "
                         f"(budget {budgets.startup_s:g} s)")
         if startup.ready_s > budgets.startup_s:
             fail(f"ready only {startup.ready_s:.1f} s after start; the budget is {budgets.startup_s:g} s",
@@ -55,33 +56,35 @@ def test_ready_within_startup_budget(candidate, budgets, requirement_id, evidenc
 
 
 @pytest.mark.requirement("READY-200")
-def test_ready_answers_200(candidate, http, requirement_id, evidence):
+def test_ready_answers_200(candidate, http, platform, requirement_id, evidence):
+    ready = platform.ready_path
     startup = candidate.startup
     if startup.blame == requirement_id:
         answer = startup.last_answer
-        fail(f"GET {READY} answered {answer.status}, not 200", answer.evidence() + _hint(answer, READY))
+        fail(f"GET {ready} answered {answer.status}, not 200", answer.evidence() + _hint(answer, ready))
     if startup.state != StartupState.READY:
         raise NotChecked(f"{startup.cause()} {see(startup.blame)}")
-    answer = request(http, "GET", READY)
+    answer = request(http, "GET", ready)
     evidence.append(f"first 200 {startup.ready_s:.2f} s after start; now: {answer.summary()}")
     if answer.status != 200:
-        fail(f"GET {READY} answered 200 during start-up, then {answer.status or answer.error}",
-             answer.evidence() + _hint(answer, READY))
+        fail(f"GET {ready} answered 200 during start-up, then {answer.status or answer.error}",
+             answer.evidence() + _hint(answer, ready))
 
 
 @pytest.mark.requirement("READY-JSON")
-def test_ready_is_json(candidate, http, evidence):
-    answer = request(http, "GET", READY)
+def test_ready_is_json(candidate, http, platform, evidence):
+    ready = platform.ready_path
+    answer = request(http, "GET", ready)
     if answer.status != 200:
         answer = candidate.startup.ready_answer
     if answer is None:
-        raise NotChecked(f"{READY} never answered 200, so there is no answer to judge {see('READY-200')}")
-    _check_media_type(answer, READY, evidence)
+        raise NotChecked(f"{ready} never answered 200, so there is no answer to judge {see('READY-200')}")
+    _check_media_type(answer, ready, evidence)
 
 
 @pytest.mark.requirement("PING-STATUS-JSON")
-def test_probe_answers_its_status_as_json(candidate, http, evidence):
-    probe = platform.active().ready
+def test_probe_answers_its_status_as_json(candidate, http, platform, evidence):
+    probe = platform.profile.ready
     answer = request(http, "GET", probe.path)
     if answer.status != probe.status:
         answer = candidate.startup.ready_answer
@@ -100,55 +103,58 @@ def test_probe_answers_its_status_as_json(candidate, http, evidence):
 
 
 @pytest.mark.requirement("HEALTH-200")
-def test_health_answers_200(http, evidence):
-    answer = request(http, "GET", HEALTH)
+def test_health_answers_200(http, platform, evidence):
+    health = platform.health_path
+    answer = request(http, "GET", health)
     evidence.append(answer.summary())
     if answer.status != 200:
-        fail(f"GET {HEALTH} answered {answer.status or answer.error}, not 200",
-             answer.evidence() + _hint(answer, HEALTH))
+        fail(f"GET {health} answered {answer.status or answer.error}, not 200",
+             answer.evidence() + _hint(answer, health))
 
 
 @pytest.mark.requirement("HEALTH-JSON")
-def test_health_is_json(http, evidence):
-    answer = request(http, "GET", HEALTH)
+def test_health_is_json(http, platform, evidence):
+    health = platform.health_path
+    answer = request(http, "GET", health)
     if answer.status != 200:
-        raise NotChecked(f"GET {HEALTH} answered {answer.status or answer.error}, so there is no 200 "
+        raise NotChecked(f"GET {health} answered {answer.status or answer.error}, so there is no 200 "
                          f"answer to judge {see('HEALTH-200')}")
-    _check_media_type(answer, HEALTH, evidence)
+    _check_media_type(answer, health, evidence)
 
 
 @pytest.mark.requirement("READY-TRUTHFUL")
-def test_endpoints_serve_once_ready(candidate, agent_config, budgets, evidence):
+def test_endpoints_serve_once_ready(candidate, agent_config, budgets, platform, evidence):
+    ready = platform.ready_path
     startup = candidate.startup
     if startup.state != StartupState.READY:
-        raise NotChecked(f"{READY} never answered 200: {startup.cause()} {see(startup.blame)}")
-    evidence.append(f"{READY} first answered 200 {startup.ready_s:.2f} s after start; then at once:")
+        raise NotChecked(f"{ready} never answered 200: {startup.cause()} {see(startup.blame)}")
+    evidence.append(f"{ready} first answered 200 {startup.ready_s:.2f} s after start; then at once:")
     first = json_mode(startup.first_calls)
     evidence += [f"  {answer.summary()}" for answer in first]
     failed = unserved(first)
     if failed:
         settled = (f"they answered without 5xx {startup.settled_s:.2f} s later" if startup.settled_s is not None
                    else f"they still answered 5xx or nothing {budgets.startup_s:g} s later")
-        fail(f"{READY_SAID} but {failed[0].method} {failed[0].target} answered "
+        fail(f"{_ready_said(platform)} but {failed[0].method} {failed[0].target} answered "
              f"{failed[0].status or failed[0].error} right after; {settled}",
              [line for answer in failed for line in answer.evidence()])
 
 
-def _timed_probes(http, rounds: int) -> list[Exchange]:
-    return [request(http, "GET", path, timeout_s=platform.probe_timeout_s() * 3)
-            for _ in range(rounds) for path in (HEALTH, READY)]
+def _timed_probes(http, platform, rounds: int) -> list[Exchange]:
+    return [request(http, "GET", path, timeout_s=platform.probe_timeout_s * 3)
+            for _ in range(rounds) for path in (platform.health_path, platform.ready_path)]
 
 
-def _measure(measurements, answers: list[Exchange], condition: str) -> None:
-    for path in (HEALTH, READY):
+def _measure(measurements, platform, answers: list[Exchange], condition: str) -> None:
+    for path in (platform.health_path, platform.ready_path):
         mine = [a.elapsed_s if a.status is not None else None for a in answers if a.target == path]
         if mine:
             measurements.probes(path, condition, mine)
 
 
 @pytest.mark.requirement("PROBES-RESPONSIVE")
-def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evidence, run_state):
-    idle = _timed_probes(http, rounds=3)
+def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, platform, evidence, run_state):
+    idle = _timed_probes(http, platform, rounds=3)
     evidence.append("idle: " + ", ".join(f"{a.target} {a.elapsed_s * 1000:.0f} ms" for a in idle))
     # A stream in flight on its own connection; probes go one after another until it ends, so a
     # block anywhere in it (a sync call in async code, a single worker) is met by some probe.
@@ -166,19 +172,19 @@ def test_probes_answer_within_a_second(http, candidate, endpoint, budgets, evide
     busy: list[Exchange] = []
     deadline = time.monotonic() + budgets.stream_s
     while not stream_done.is_set() and time.monotonic() < deadline and len(busy) < 40:
-        busy += _timed_probes(http, rounds=1)
+        busy += _timed_probes(http, platform, rounds=1)
     stream_done.wait(budgets.stream_s + 1)
-    _measure(run_state.measurements, idle, "idle")
-    _measure(run_state.measurements, busy, f"{endpoint.label} streaming")
+    _measure(run_state.measurements, platform, idle, "idle")
+    _measure(run_state.measurements, platform, busy, f"{endpoint.label} streaming")
     if busy:
         worst_busy = max(busy, key=lambda a: a.elapsed_s)
         evidence.append(f"{len(busy)} probes while {endpoint.label} streamed: slowest {worst_busy.target} "
                         f"{worst_busy.elapsed_s * 1000:.0f} ms")
     else:
         evidence.append(f"{endpoint.label} finished before a probe could run beside it")
-    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.probe_timeout_s()]
+    slow = [a for a in idle + busy if a.status is None or a.elapsed_s > platform.probe_timeout_s]
     if slow:
         during = "while a stream was in flight" if any(a in busy for a in slow) else "idle"
         worst = max(slow, key=lambda a: a.elapsed_s)
         fail(f"GET {worst.target} took {worst.elapsed_s:.2f} s {during} (Kubernetes' probe timeout: "
-             f"{platform.probe_timeout_s():g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())
+             f"{platform.probe_timeout_s:g} s)" + (f": {worst.error}" if worst.error else ""), evidence[:] + worst.evidence())

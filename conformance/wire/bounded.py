@@ -19,6 +19,7 @@ import httpcore
 import httpx
 
 from ..contract.agent_config import Budgets
+from .curl import DEFAULT_USER_URL
 from .mediatype import asks_for_event_stream
 
 TIMEOUT_KEY = "conformance.timeout_s"  # request extension: an explicit timeout instead of the budgets
@@ -214,12 +215,14 @@ class Client(httpx.Client):
     shared with the run's other clients, counts its requests and cuts short a stream already
     known not to end."""
 
-    def __init__(self, base_url: str, budgets: Budgets, traffic: Traffic | None = None):
+    def __init__(self, base_url: str, budgets: Budgets, traffic: Traffic | None = None,
+                 user_url: str = DEFAULT_USER_URL):
         longest = max(budgets.request_s, budgets.stream_s, budgets.first_byte_s)
         super().__init__(base_url=base_url, transport=_Transport(budgets), follow_redirects=False,
                          timeout=httpx.Timeout(longest, connect=CONNECT_TIMEOUT_S))
         self.budgets = budgets
         self.traffic = traffic or Traffic()
+        self.user_url = user_url  # what its exchanges' curl lines show instead of `base_url`
 
 
 @dataclass

@@ -9,11 +9,8 @@ from __future__ import annotations
 import shlex
 from typing import Iterable
 
-from ..contract import platform
-
-def user_base_url() -> str:
-    """What `docker run -p PORT:PORT IMAGE` gives a user: the platform's port on 127.0.0.1."""
-    return f"http://127.0.0.1:{platform.port()}"
+# What `docker run -p 8080:8080 IMAGE` gives a user; a run passes its platform's (`Platform.user_url`).
+DEFAULT_USER_URL = "http://127.0.0.1:8080"
 # Starts an evidence line that holds a runnable curl reproducing a failure (the report gathers them).
 REPRO_PREFIX = "repro: "
 _INLINE_BODY_LIMIT = 2000
@@ -67,7 +64,7 @@ def curl_command(
     curl adds `Accept: */*` (and a form Content-Type with a body) when none is given: they are
     suppressed so the agent sees what the suite sent. `--path-as-is` keeps dot segments.
     """
-    base_url = user_base_url() if base_url is None else base_url
+    base_url = DEFAULT_USER_URL if base_url is None else base_url
     headers = list(headers)
     names = {name.lower() for name, _ in headers}
     parts = ["curl", "-sS", "-i"]

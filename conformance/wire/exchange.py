@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import httpx
 
 from ..contract.agent_config import Budgets
-from ..contract import platform
+from ..contract.platform import Platform
 from . import bounded, mediatype
-from .curl import curl_command, user_base_url
+from .curl import DEFAULT_USER_URL, curl_command
 
 _SHOWN_BODY_BYTES = 300
 # A body is kept whole up to this; past it only its start and whether it parses as JSON, so a
@@ -36,6 +36,7 @@ class Exchange:
     cut: str = ""  # why reading stopped before the answer ended: a cap, with its figure and name
     body_size: int = -1  # bytes of body read (-1: `body` is all of it)
     not_json: str | None = None  # a body not kept whole: why it does not parse as JSON (None: it does)
+    user_url: str = DEFAULT_USER_URL  # what a user reaches the image at (`docker run -p PORT:PORT`): shown for origin
 
     def json_error(self) -> str | None:
         """Why the body is not a JSON document, or None."""
@@ -59,7 +60,7 @@ class Exchange:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
     def _shown(self, value: str) -> str:
-        return value.replace(self.origin, user_base_url()) if self.origin else value
+        return value.replace(self.origin, self.user_url) if self.origin else value
 
     @property
     def content_type(self) -> str | None:
@@ -69,7 +70,7 @@ class Exchange:
     def curl(self) -> str:
         accept = next((v for k, v in self.request_headers if k.lower() == "accept"), None)
         return curl_command(self.method, self.target, self.request_headers, self.request_body,
-                            stream=mediatype.asks_for_event_stream(accept))
+                            base_url=self.user_url, stream=mediatype.asks_for_event_stream(accept))
 
     def summary(self) -> str:
         """`GET /ready → 307 (Location: /ready/) in 3 ms` style one-liner."""
@@ -142,6 +143,7 @@ def request(
     """Send one request; never raises for transport errors (they become `Exchange.error`). Bounded
     by the client's budgets (`bounded.Client`), or by `timeout_s` for head and body when given."""
     origin = str(client.base_url).rstrip("/")
+    user_url = getattr(client, "user_url", DEFAULT_USER_URL)
     sent_headers = tuple((headers or {}).items())
     if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
         sent_headers += (("Content-Type", mediatype.JSON),)
@@ -157,27 +159,30 @@ def request(
             error = (no_head(reading.error, limits) if reading.status is None
                      else describe_error(reading.error, limits.total_s))
             return Exchange(method, target, sent_headers, body, None, elapsed_s=reading.elapsed_s, error=error,
-                            origin=origin)
+                            origin=origin, user_url=user_url)
     return _answer(method, target, sent_headers, body, reading.status, reading.headers, received, reading.elapsed_s,
-                   origin, cut)
+                   origin, cut, user_url)
 
 
 def _answer(method, target, sent_headers, body, status, answer_headers, received: bytearray, elapsed: float,
-            origin: str, cut: str) -> Exchange:
+            origin: str, cut: str, user_url: str = DEFAULT_USER_URL) -> Exchange:
     """The Exchange of an answer, its body kept whole only when small (see KEPT_BODY_BYTES)."""
     if len(received) <= KEPT_BODY_BYTES:
         return Exchange(method, target, sent_headers, body, status, answer_headers, bytes(received), elapsed,
-                        origin=origin, cut=cut)
+                        origin=origin, cut=cut, user_url=user_url)
     return Exchange(method, target, sent_headers, body, status, answer_headers, bytes(received[:KEPT_BODY_BYTES]),
                     elapsed, origin=origin, cut=cut, body_size=len(received),
-                    not_json=None if cut else _json_error(received))
+                    not_json=None if cut else _json_error(received), user_url=user_url)
 
 
-def make_client(base_url: str, budgets: Budgets | None = None, traffic: bounded.Traffic | None = None) -> httpx.Client:
+def make_client(base_url: str, budgets: Budgets | None = None, traffic: bounded.Traffic | None = None,
+                platform: Platform | None = None) -> httpx.Client:
     """An HTTP client that sends only what a check asks for (httpx's default `Accept: */*` and
     `Accept-Encoding` would decide content negotiation for us and compress the bytes we validate),
-    and reads every answer within `budgets`; `traffic`: what the run knows of the candidate's streams."""
-    client = bounded.Client(base_url, budgets or Budgets(), traffic)
+    and reads every answer within `budgets`; `traffic`: what the run knows of the candidate's streams;
+    `platform`: what the platform sends with every call, and where a user reaches the image."""
+    client = bounded.Client(base_url, budgets or Budgets(), traffic,
+                            user_url=platform.user_url if platform else DEFAULT_USER_URL)
     # What the platform sends with every call (AgentCore's session ID): a check meets what it meets.
-    client.headers = httpx.Headers({"User-Agent": "agent-conformance", **platform.active().session_headers})
+    client.headers = httpx.Headers({"User-Agent": "agent-conformance", **(platform.session_headers if platform else {})})
     return client

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import httpx
 
 from ..contract.agent_config import AgentConfig, Endpoint
-from ..contract import platform
 from . import exchange, mediatype
 
 # Only unambiguous Accept values decide a verdict; odd ones belong to ROBUST-INPUT.
@@ -60,14 +59,15 @@ class Observation:
     problem: str | None
 
 
-def exercise(client: httpx.Client, config: AgentConfig,
-             first_calls: list[exchange.Exchange] = ()) -> list[Observation]:
-    """The probes and every declared endpoint in JSON and SSE mode: what a platform run does. The
-    calls go out together (on an agent with a model's latency they cost the slowest, not the sum).
+def exercise(client: httpx.Client, config: AgentConfig, first_calls: list[exchange.Exchange] = (), *,
+             probe_paths: tuple[str, ...]) -> list[Observation]:
+    """The probes (`probe_paths`, the platform's) and every declared endpoint in JSON and SSE mode:
+    what a platform run does. The calls go out together (on an agent with a model's latency they
+    cost the slowest, not the sum).
     `first_calls`: the JSON answers `call_all` got the moment /ready said 200; when every one
     was served they are taken as they are rather than asked for again."""
     jobs: list[tuple[str, Callable[[], exchange.Exchange], Callable[[exchange.Exchange], str | None]]] = []
-    for path in platform.probe_paths():
+    for path in probe_paths:
         jobs.append((f"GET {path}", lambda path=path: exchange.request(client, "GET", path), _probe_problem))
     for endpoint in config.endpoints:
         for mode, judge in ((JSON_MODE, json_problem), (SSE_MODE, sse_problem)):

@@ -94,7 +94,8 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     duration = time.monotonic() - started
     if reading.status is None:
         answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None, elapsed_s=duration,
-                                   error=exchange.no_head(reading.error, limits), origin=origin)
+                                   error=exchange.no_head(reading.error, limits), origin=origin,
+                                   user_url=getattr(client, "user_url", exchange.DEFAULT_USER_URL))
         return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
     ended, cut = "eof", reading.head_cut
     if reading.stopped:
@@ -107,7 +108,8 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     whole = received <= len(kept)
     answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, reading.status, reading.headers,
                                bytes(kept), duration, origin=origin, cut=cut, body_size=-1 if whole else received,
-                               not_json=None if whole else f"not judged: only its first {len(kept)} bytes were kept")
+                               not_json=None if whole else f"not judged: only its first {len(kept)} bytes were kept",
+                               user_url=getattr(client, "user_url", exchange.DEFAULT_USER_URL))
     result = StreamCapture(answer, chunks.kept(), ended=ended, duration_s=duration, total_bytes=received,
                            chunk_sample=chunk_sample.points)
     if streaming:

@@ -2,6 +2,8 @@
 and the usual fix."""
 
 from conformance.contract import platform
+
+RESERVED = platform.default().reserved_env
 from conformance.lifecycle import log_causes
 
 UV_LOG = [
@@ -36,9 +38,9 @@ def test_the_last_error_lines():
 
 
 def test_lines_naming_a_reserved_variable_or_in_cluster_machinery():
-    assert log_causes.variable_lines(KUBE_LOG, platform.reserved_env()) == [KUBE_LOG[0], KUBE_LOG[2]]
-    assert log_causes.variable_lines(["KeyError: 'PORT'"], platform.reserved_env()) == ["KeyError: 'PORT'"]
-    assert log_causes.variable_lines(["REPORTS ready"], platform.reserved_env()) == []  # a word, not the variable
+    assert log_causes.variable_lines(KUBE_LOG, RESERVED) == [KUBE_LOG[0], KUBE_LOG[2]]
+    assert log_causes.variable_lines(["KeyError: 'PORT'"], RESERVED) == ["KeyError: 'PORT'"]
+    assert log_causes.variable_lines(["REPORTS ready"], RESERVED) == []  # a word, not the variable
     assert "in-cluster" in log_causes.variable_hints(KUBE_LOG)[0]
     assert log_causes.variable_hints(["KeyError: 'PORT'"]) == []
 

@@ -73,7 +73,7 @@ def test_first_calls_ask_both_modes_at_once(agent):
 
 def test_exercise_takes_served_first_calls_as_they_are(agent):
     first = modes.first_calls(agent, CONFIG)
-    observations = modes.exercise(agent, CONFIG, first)
+    observations = modes.exercise(agent, CONFIG, first, probe_paths=("/ready", "/health"))
     assert _Agent.calls == {modes.JSON_MODE: 1, modes.SSE_MODE: 1}  # nothing asked again
     assert [o.problem for o in observations] == [None] * len(observations)
     assert [o.what for o in observations][-2:] == [f"POST /chat (Accept: {modes.JSON_MODE})",
@@ -84,6 +84,6 @@ def test_exercise_asks_again_when_a_first_call_failed(agent):
     _Agent.status = 503
     first = modes.first_calls(agent, CONFIG)
     _Agent.status = 200
-    observations = modes.exercise(agent, CONFIG, first)
+    observations = modes.exercise(agent, CONFIG, first, probe_paths=("/ready", "/health"))
     assert _Agent.calls == {modes.JSON_MODE: 2, modes.SSE_MODE: 2}  # the settled agent, not the first answers
     assert [o.problem for o in observations] == [None] * len(observations)

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.contract import catalogue, platform, profile
-from conformance.contract.agent_config import parse_config
+from conformance.candidate.reach import LOCAL
+from conformance.contract import catalogue, profile
+from conformance.contract.agent_config import Budgets, parse_config
 from conformance.errors import ConfigError
-
-
-@pytest.fixture(autouse=True)
-def default_profile_after():
-    yield
-    profile.activate(profile.load(profile.DEFAULT))
+from conformance.run_context import RunContext
 
 
 def test_the_bundled_profiles():
@@ -54,11 +50,31 @@ def test_other_platforms_values():
     assert shutdown.level == "MUST" and "30 s" in shutdown.title  # the profile's own level and words
 
 
-def test_the_active_profile_drives_the_platform_values():
-    profile.activate(profile.load("azure-foundry"))
-    assert (platform.port(), platform.ready_path(), platform.health_path()) == (8088, "/readiness", "/readiness")
-    assert platform.probe_paths() == ("/readiness",) and platform.is_reserved("FOUNDRY_AGENT_NAME")
-    assert [r.id for r in catalogue.active()][:2] == ["IMAGE-ENTRYPOINT", "IMAGE-RESERVED-ENV"]
+def test_the_run_context_carries_the_profiles_values():
+    context = RunContext.make(profile.load("azure-foundry"), Budgets(), {"architecture": "amd64"}, LOCAL)
+    platform = context.platform
+    assert (platform.port, platform.ready_path, platform.health_path) == (8088, "/readiness", "/readiness")
+    assert platform.probe_paths == ("/readiness",) and platform.is_reserved("FOUNDRY_AGENT_NAME")
+    assert platform.user_url == "http://127.0.0.1:8088"
+    assert [r.id for r in context.requirements][:2] == ["IMAGE-ENTRYPOINT", "IMAGE-RESERVED-ENV"]
+    assert context.budgets == Budgets() and not platform.emulated and "emulated" not in context.engine
+
+
+def test_an_emulated_run_scales_every_time_budget_and_the_probe_timeout():
+    agentcore = profile.load("aws-agentcore")  # linux/arm64 on this amd64 engine: QEMU
+    context = RunContext.make(agentcore, Budgets(startup_s=30, request_s=10), {"architecture": "amd64"}, LOCAL)
+    assert context.platform.time_factor == 3 and context.platform.probe_timeout_s == 3.0
+    assert (context.budgets.startup_s, context.budgets.request_s) == (90, 30)
+    assert "×3" in context.engine["emulated"] and context.engine["reached"] == LOCAL.how
+    native = RunContext.make(agentcore, Budgets(), {"architecture": "arm64"}, LOCAL)
+    assert native.platform.time_factor == 1 and native.budgets == Budgets()
+
+
+def test_two_contexts_in_one_process_do_not_see_each_other():
+    oci = RunContext.make(profile.load("oci-hosted"), Budgets(), {}, LOCAL)
+    foundry = RunContext.make(profile.load("azure-foundry"), Budgets(), {}, LOCAL)
+    assert (oci.platform.port, foundry.platform.port) == (8080, 8088)
+    assert oci.platform.reserved_env != foundry.platform.reserved_env
 
 
 def test_an_unknown_profile_lists_the_known_ones():

@@ -83,7 +83,7 @@ def test_json_report_has_exactly_the_documented_shape(tmp_path):
     assert data["verdict"] == "fail" and data["duration_s"] == 1.235
     assert [r["id"] for r in data["requirements"]] == list(requirements.IDS)
     for row in data["requirements"]:
-        assert set(row) == {"id", "level", "title", "status", "evidence"}
+        assert set(row) == {"id", "level", "title", "fix", "status", "evidence"}
         assert row["status"] in ("pass", "fail", "error", "skip")
         assert all(isinstance(line, str) for line in row["evidence"])
 

@@ -18,7 +18,7 @@ def test_an_ignored_sigterm_is_read_from_sigign_and_named():
     status = "SigIgn:\t0000000000004002\nSigCgt:\t0000000000000000\n"  # SIGINT and SIGTERM set to SIG_IGN
     assert signals.catches_signal(status, mask="SigIgn") is True and signals.catches_signal(status) is False
     causes = stop_causes.likely_causes(("python", "agent.py"), signals.Pid1("python agent.py", False, True),
-                                    mid_stream=False)
+                                    mid_stream=False, grace_s=10.0)
     assert "ignores SIGTERM" in causes[0] and "SIG_IGN" in causes[0]
 
 
@@ -30,16 +30,16 @@ def test_this_process_is_read_from_proc():
 
 def test_shell_form_is_named_first_and_alone():
     causes = stop_causes.likely_causes(("/bin/sh", "-c", "python agent.py"), signals.Pid1("/bin/sh -c python agent.py", False),
-                                    mid_stream=False)
+                                    mid_stream=False, grace_s=10.0)
     assert len(causes) == 1 and "exec form" in causes[0]
 
 
 def test_pid1_without_handler_and_slow_handler():
-    bare = stop_causes.likely_causes(("python", "server.py"), signals.Pid1("python server.py", False), mid_stream=False)
+    bare = stop_causes.likely_causes(("python", "server.py"), signals.Pid1("python server.py", False), mid_stream=False, grace_s=10.0)
     assert "no SIGTERM handler" in bare[0]
-    slow = stop_causes.likely_causes(("python", "agent.py"), signals.Pid1("python agent.py", True), mid_stream=True)
+    slow = stop_causes.likely_causes(("python", "agent.py"), signals.Pid1("python agent.py", True), mid_stream=True, grace_s=10.0)
     assert "with a stream in flight" in slow[0] and "graceful" in slow[0]
-    unknown = stop_causes.likely_causes(("python", "agent.py"), signals.Pid1("", None), mid_stream=False)
+    unknown = stop_causes.likely_causes(("python", "agent.py"), signals.Pid1("", None), mid_stream=False, grace_s=10.0)
     assert "did not exit" in unknown[0]
 
 
