@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from . import options, suite
-from .candidate.engine import daemon_down
 from .check_status import classify
 from .contract.catalogue import BY_ID, Phase
 from .errors import InfrastructureError, NotChecked, RequirementFailed
@@ -135,17 +134,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.user_properties.append((_MEASURED, json.dumps(drained)))
     if call.when != "call" and report.passed:
         return
-    status, lines = classify(call.excinfo, call.when)
+    down = item.config.stash[STATE].watch.down
+    status, lines = classify(call.excinfo, call.when, down)
     if status == "skip" and isinstance(report.longrepr, tuple):
         lines = [str(report.longrepr[2]).removeprefix("Skipped: ")]
     recorded = item.stash.get(EVIDENCE, [])
     payload = {"id": mark.args[0], "status": status, "evidence": lines + [x for x in recorded if x not in lines],
                "duration_s": round(report.duration, 6)}
     report.user_properties.append((_PROPERTY, json.dumps(payload)))
-    if daemon_down():
+    if down:
         # Nothing more can be decided: stop here (each process sees it; xdist stops the others).
-        report.user_properties.append((_DAEMON_DOWN, daemon_down()))
-        item.session.shouldstop = f"agent-conformance: {daemon_down()}"
+        report.user_properties.append((_DAEMON_DOWN, down))
+        item.session.shouldstop = f"agent-conformance: {down}"
     if call.excinfo is not None and isinstance(call.excinfo.value, (RequirementFailed, NotChecked)):
         # Evidence reads better than a traceback into the suite's own code; other errors keep theirs.
         report.longrepr = "\n".join([f"{mark.args[0]} {status}:", *payload["evidence"]])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from .candidate.engine import DaemonWatch
 from .contract.agent_config import AgentConfig
 from .contract.profile import Profile
 from .image.config import ImageInfo
@@ -46,6 +47,7 @@ class RunState:
     before_remove: Callable | None = None  # called with each candidate before its removal (keeps its log)
     measurements: Measurements = field(default_factory=Measurements)  # this process's, not yet shipped
     measured: list = field(default_factory=list)  # the controller's: drained from every process
+    watch: DaemonWatch = field(default_factory=DaemonWatch)  # this process's clients: is the daemon gone?
     progress: Progress = field(default_factory=Progress)  # the terminal's progress line (off unless the plugin sets it)
 
 

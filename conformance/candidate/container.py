@@ -9,8 +9,8 @@ VOLUME and hide a write there: each one is masked by a read-only volume instead.
 
 from __future__ import annotations
 
-import itertools
 import os
+import uuid
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from ..errors import NotChecked, see
 from ..image.config import ImageInfo
 from ..wire import bounded, exchange
 from . import inside, logs, readiness, sandbox, signals, sockets
-from .engine import API_TIMEOUT_S, daemon_down, first_line, guard
+from .engine import API_TIMEOUT_S, first_line, guard, watch_of
 from .labels import LABEL, LABEL_ROLE, owner_id, run_labels
 from .reach import LOCAL, Reach
 
@@ -47,8 +47,6 @@ class Constraints:
 
 PLATFORM_CONSTRAINTS = Constraints()
 PODMAN_WRITABLE_ON_READ_ONLY = ("/run", "/var/tmp")
-
-_serial = itertools.count(1)
 
 # Ryuk (testcontainers' reaper) cannot be pulled without a registry, and the suite reaps by label
 # itself: the one place it is turned off.
@@ -69,10 +67,11 @@ class Candidate:
         constraints: Constraints = PLATFORM_CONSTRAINTS, owner: str | None = None, budgets: Budgets | None = None,
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
         check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL, engine_kind: str = "Docker",
-        platform: Platform | None = None,
+        platform: Platform | None = None, programs: inside.KnownPrograms | None = None,
     ):
         self.client = client
         self.platform = platform or default()  # what the platform does to it (profile, emulation)
+        self.programs = programs or inside.KnownPrograms()  # which helper programs its image has
         self.image = image
         self.constraints = constraints
         self.run_id = run_id
@@ -83,7 +82,7 @@ class Candidate:
         self.before_remove = before_remove
         self.traffic = traffic or bounded.Traffic()  # what the run knows of the image's streams
         self.labels = run_labels(run_id, owner or owner_id(), **{LABEL_ROLE: constraints.role})
-        self.name = f"agent-conformance-{run_id[:8]}-{constraints.role}-{os.getpid()}-{next(_serial)}"
+        self.name = f"agent-conformance-{run_id[:8]}-{constraints.role}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.container = None  # docker-py Container once created (ordinary calls: short timeout)
         self._work: docker.DockerClient | None = None  # calls that do work: start, remove (long timeout)
         self.started_at = 0.0
@@ -107,12 +106,13 @@ class Candidate:
                 "the image defines no CMD or ENTRYPOINT and the platform does not accept a command: nothing "
                 f"to start {see('IMAGE-ENTRYPOINT')}"
             )
-        if daemon_down():
-            raise NotChecked(f"no container can be started: {daemon_down()}")
+        watch = watch_of(self.client)
+        if watch.down:
+            raise NotChecked(f"no container can be started: {watch.down}")
         # The client for the slow calls; told the API version, so making it calls nothing.
         tc = DockerContainer(self.image.id, docker_client_kw={"timeout": API_TIMEOUT_S,
                                                               "version": self.client.api.api_version})
-        self._work = guard(tc.get_docker_client().client)
+        self._work = guard(tc.get_docker_client().client, watch)
         tc.with_name(self.name)
         if not self.internal_network and not self.reach.by_address:
             # Locally 127.0.0.1 only: the candidate is untrusted and must not be reachable from the
@@ -269,7 +269,7 @@ class Candidate:
         host = "127.0.0.1" if listener.all_interfaces else listener.address
         try:
             return bool(inside.answers_http(self.client, self.image.id, self.container.id, host, listener.port, path,
-                                            self.labels))
+                                            self.labels, known=self.programs))
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             return False
 
@@ -295,7 +295,8 @@ class Candidate:
         return signals.from_proc(status.decode("utf-8", "replace"), cmdline)
 
     def _read_inside(self, paths: list[str], pid_namespace: bool = False) -> bytes:
-        return inside.read_files(self.client, self.image.id, self.container.id, paths, self.labels, pid_namespace)
+        return inside.read_files(self.client, self.image.id, self.container.id, paths, self.labels, pid_namespace,
+                                 self.programs)
 
     def log_tail(self, lines: int = logs.TAIL_LINES) -> list[str]:
         return logs.tail(self.container, lines)
@@ -335,9 +336,10 @@ class CandidateFactory:
     reach: Reach = LOCAL
     engine_kind: str = "Docker"
     platform: Platform | None = None  # None: the default profile's, natively
+    programs: inside.KnownPrograms = field(default_factory=inside.KnownPrograms)
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
                          internal_network=self.internal_network, before_remove=self.before_remove, check=check,
                          traffic=self.traffic, reach=self.reach, engine_kind=self.engine_kind,
-                         platform=self.platform)
+                         platform=self.platform, programs=self.programs)

@@ -3,8 +3,9 @@
 Every call to the daemon is bounded: ordinary calls (inspect, logs, signals, listings) by
 CALL_TIMEOUT_S, calls that do work (create, start, remove) by API_TIMEOUT_S. When a call
 finds no daemon — it timed out or the connection failed, and a ping on a fresh connection gets no
-answer either — the daemon is taken for gone: every later call fails at once with that cause
-(`daemon_down()`), so a hung daemon costs the run one timeout, not one per call.
+answer either — the daemon is taken for gone: every later call of the clients that share its
+`DaemonWatch` (a run's, through `client.watch`) fails at once with that cause (`watch.down`), so a
+hung daemon costs the run one timeout, not one per call.
 
 The image is inspected here, never pulled: one that is not in the local engine is an
 infrastructure error that says how to get it there.
@@ -35,25 +36,37 @@ class DaemonUnavailable(requests.exceptions.ConnectionError):
     A ConnectionError, so every handler of Docker failures handles it."""
 
 
-_down = ""
-_lock = threading.Lock()
+class DaemonWatch:
+    """Whether the daemon is taken for gone, shared by the clients of one run (`connect(watch=…)`,
+    then `client.watch`): the first that finds it gone tells the others."""
 
+    def __init__(self) -> None:
+        self._down = ""
+        self._lock = threading.Lock()
 
-def daemon_down() -> str:
-    """Why the Docker daemon is taken for gone in this process ("" while it answers)."""
-    return _down
+    @property
+    def down(self) -> str:
+        """Why the Docker daemon is taken for gone ("" while it answers)."""
+        return self._down
+
+    def mark_down(self, message: str) -> None:
+        with self._lock:
+            self._down = self._down or message
 
 
 def where() -> str:
     return os.environ.get("DOCKER_HOST", "the default socket /var/run/docker.sock")
 
 
-def connect(timeout_s: float = CALL_TIMEOUT_S, version: str | None = None) -> docker.DockerClient:
-    """A guarded client; `version`: the API version when known (else it is asked for, within the timeout)."""
+def connect(timeout_s: float = CALL_TIMEOUT_S, version: str | None = None,
+            watch: DaemonWatch | None = None) -> docker.DockerClient:
+    """A guarded client; `version`: the API version when known (else it is asked for, within the
+    timeout); `watch`: shared with the run's other clients (a new one when not given)."""
+    watch = watch or DaemonWatch()
     try:
-        if _down:
-            raise DaemonUnavailable(_down)
-        client = guard(docker.from_env(timeout=timeout_s, version=version))
+        if watch.down:
+            raise DaemonUnavailable(watch.down)
+        client = guard(docker.from_env(timeout=timeout_s, version=version), watch)
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         cause, advice = unreachable(str(exc))
@@ -130,24 +143,30 @@ def unreachable(error: str, address: str | None = None) -> tuple[str, str]:
 
 def for_slow_calls(client: docker.DockerClient) -> docker.DockerClient:
     """A client like `client` (it answered: its API version is known) for calls that do work."""
-    return connect(API_TIMEOUT_S, version=client.api.api_version)
+    return connect(API_TIMEOUT_S, version=client.api.api_version, watch=watch_of(client))
 
 
-def guard(client: docker.DockerClient) -> docker.DockerClient:
-    """Make `client` fail fast once the daemon is taken for gone, and notice when it goes."""
+def watch_of(client: docker.DockerClient) -> DaemonWatch:
+    """The watch a guarded client reports to (a new one for a client `guard` never saw)."""
+    return getattr(client, "watch", None) or DaemonWatch()
+
+
+def guard(client: docker.DockerClient, watch: DaemonWatch) -> docker.DockerClient:
+    """Make `client` fail fast once `watch` takes the daemon for gone, and tell it when it goes."""
     api = client.api
     send = api.send
+    client.watch = watch
 
     def guarded_send(request, **kwargs):
-        if _down:
-            raise DaemonUnavailable(_down)
+        if watch.down:
+            raise DaemonUnavailable(watch.down)
         try:
             return send(request, **kwargs)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             # A timeout may be the caller's own (`wait(timeout=…)`): only a failed ping says "gone".
             if not _pings(send, api.base_url):
                 path = _ID.sub(lambda m: m.group(0)[:12], request.path_url.split("?")[0])
-                _mark_down(f"the Docker daemon at {where()} stopped answering ({request.method} {path}: "
+                watch.mark_down(f"the Docker daemon at {where()} stopped answering ({request.method} {path}: "
                            f"{first_line(exc)}; no answer to a ping within {PING_TIMEOUT_S:g} s)")
             raise
 
@@ -160,12 +179,6 @@ def _pings(send, base_url: str) -> bool:
         return send(requests.Request("GET", f"{base_url}/_ping").prepare(), timeout=PING_TIMEOUT_S).ok
     except requests.exceptions.RequestException:
         return False
-
-
-def _mark_down(message: str) -> None:
-    global _down
-    with _lock:
-        _down = _down or message
 
 
 def first_line(exc: BaseException) -> str:

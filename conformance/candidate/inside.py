@@ -47,9 +47,16 @@ HTTP_CLIENTS: tuple[tuple[str, ...], ...] = (
     ("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "HTTP/%{http_code}", "http://{host}:{port}{path}"),
 )
 
-_reader_of_image: dict[str, tuple[str, ...] | None] = {}  # image ID → the reader that worked (None: none)
-_http_client_of_image: dict[str, tuple[str, ...] | None] = {}
-_lock = threading.Lock()
+
+
+class KnownPrograms:
+    """Which reader and which HTTP client worked in each image (None: none did), so a run's
+    candidates stop trying programs the image lacks; shared by the candidates of one run."""
+
+    def __init__(self) -> None:
+        self.reader: dict[str, tuple[str, ...] | None] = {}  # image ID → the program that worked
+        self.http_client: dict[str, tuple[str, ...] | None] = {}
+        self.lock = threading.Lock()
 
 
 class NoReader(Exception):
@@ -70,22 +77,24 @@ def host_proc_is_the_daemons(container_id: str, pid: int, proc: Path = Path("/pr
 
 
 def read_files(client: docker.DockerClient, image_id: str, container_id: str, paths: list[str],
-               labels: dict[str, str], pid_namespace: bool = False) -> bytes:
+               labels: dict[str, str], pid_namespace: bool = False, known: KnownPrograms | None = None) -> bytes:
     """The bytes of `paths`, concatenated, as seen from inside the container's network namespace
     (and its PID namespace when `pid_namespace`). Raises NoReader, or Docker's error."""
-    output = _first_that_runs(client, image_id, container_id, labels, pid_namespace, READERS, _reader_of_image,
-                              lambda reader: [*reader, *paths])
+    known = known or KnownPrograms()
+    output = _first_that_runs(client, image_id, container_id, labels, pid_namespace, READERS,
+                              (known.reader, known.lock), lambda reader: [*reader, *paths])
     if output is None:
         return _read_with_helper_image(client, image_id, container_id, paths, labels, pid_namespace)
     return output
 
 
 def answers_http(client: docker.DockerClient, image_id: str, container_id: str, host: str, port: int, path: str,
-                 labels: dict[str, str]) -> bool | None:
+                 labels: dict[str, str], known: KnownPrograms | None = None) -> bool | None:
     """Whether HTTP answers at host:port inside the container's network namespace (for a port
     the suite cannot reach from where it stands); None when the image has no client to ask with."""
-    output = _first_that_runs(client, image_id, container_id, labels, False, HTTP_CLIENTS, _http_client_of_image,
-                              lambda template: [part.replace("{host}", host).replace("{port}", str(port))
+    known = known or KnownPrograms()
+    output = _first_that_runs(client, image_id, container_id, labels, False, HTTP_CLIENTS,
+                              (known.http_client, known.lock), lambda template: [part.replace("{host}", host).replace("{port}", str(port))
                                                 .replace("{path}", path) for part in template])
     if output is None:
         return None
@@ -95,9 +104,11 @@ def answers_http(client: docker.DockerClient, image_id: str, container_id: str, 
 
 def _first_that_runs(client: docker.DockerClient, image_id: str, container_id: str, labels: dict[str, str],
                      pid_namespace: bool, programs: tuple[tuple[str, ...], ...],
-                     known: dict[str, tuple[str, ...] | None], command) -> bytes | None:
+                     known: tuple[dict[str, tuple[str, ...] | None], threading.Lock], command) -> bytes | None:
     """The output of the first of `programs` the image has, run as `command(program)` in a helper;
-    None when it has none. Which one worked (or that none did) is remembered per image in `known`."""
+    None when it has none. Which one worked (or that none did) is remembered per image in `known`
+    (a `KnownPrograms` table and its lock)."""
+    known, _lock = known
     with _lock:
         remembered = known.get(image_id, ())
     if remembered is None:

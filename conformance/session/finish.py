@@ -9,7 +9,7 @@ import pytest
 
 from .. import suite
 from ..candidate import labels
-from ..candidate.engine import connect, daemon_down, for_slow_calls
+from ..candidate.engine import connect, for_slow_calls
 from ..contract.catalogue import for_profile
 from ..errors import InfrastructureError
 from ..report.results import aggregate
@@ -42,13 +42,13 @@ def exit_status(state: RunState, exitstatus: int) -> int:
 def remove_everything(state: RunState) -> str | None:
     """Every container, volume and network of this run, by its label; the line to show when that
     could not be done, else None."""
-    if state.daemon_lost or daemon_down():
+    if state.daemon_lost or state.watch.down:
         if state.image is not None:  # containers may have been made
             return ("agent-conformance: the Docker daemon is not answering: this run's containers could "
                     "not be removed; the next run removes them (they are labelled)")
         return None
     try:
-        labels.remove_labelled(for_slow_calls(connect()), {labels.LABEL_RUN: state.run_id})
+        labels.remove_labelled(for_slow_calls(connect(watch=state.watch)), {labels.LABEL_RUN: state.run_id})
     except InfrastructureError as exc:
         return f"agent-conformance: cleanup failed: {exc}"
     return None

@@ -13,7 +13,7 @@ from ..run_state import RunState
 
 def start(state: RunState) -> None:
     """Fill `state` for the run (context, image) or raise InfrastructureError."""
-    client = connect()
+    client = connect(watch=state.watch)
     state.context = RunContext.on_engine(client, state.profile, state.config.budgets, bool(state.internal_network))
     labels.reap_orphans(for_slow_calls(client))
     state.image = inspect_image(client, state.image_ref)

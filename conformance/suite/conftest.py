@@ -66,8 +66,8 @@ def budgets(run_context):
 
 
 @pytest.fixture(scope="session")
-def docker_client():
-    client = connect()
+def docker_client(run_state):
+    client = connect(watch=run_state.watch)
     yield client
     client.close()
 

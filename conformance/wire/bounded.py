@@ -82,20 +82,18 @@ def within(budgets: Budgets, accept: str | None, timeout_s: float | None = None,
     return Within(total_s, total_s, total_cap, total_cap, streaming)
 
 
-# The deadline of the exchange the current thread is reading; the sockets honour it. Set around
-# each read of the head (handle_request) and of the body (_BodyWithin), so it always belongs to
-# the exchange being read, whichever connection of the pool it uses. `seen`: the first bytes
-# that came for the head, for evidence when they do not make an HTTP answer.
-_current = threading.local()
+class _Reading(threading.local):
+    """One transport's exchange being read by the current thread: its deadline, which the sockets
+    honour (set around each read of the head, in handle_request, and of the body, in _BodyWithin,
+    so it belongs to the exchange being read whichever connection of the pool it uses), and
+    `seen`: the first bytes that came for the head, for evidence when they make no HTTP answer."""
+
+    deadline: float | None = None
+    seen: bytearray | None = None
 
 
-def bytes_seen() -> bytes:
-    """The first bytes the current thread's last exchange received before its head failed."""
-    return bytes(getattr(_current, "seen", b""))
-
-
-def _remaining(error: type[Exception]) -> float | None:
-    deadline = getattr(_current, "deadline", None)
+def _remaining(current: _Reading, error: type[Exception]) -> float | None:
+    deadline = current.deadline
     if deadline is None:
         return None
     remaining = deadline - time.monotonic()
@@ -104,56 +102,59 @@ def _remaining(error: type[Exception]) -> float | None:
     return remaining
 
 
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
-    remaining = _remaining(error)
+def _bounded(current: _Reading, timeout: float | None, error: type[Exception]) -> float | None:
+    remaining = _remaining(current, error)
     if remaining is None:
         return timeout
     return remaining if timeout is None else min(timeout, remaining)
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream):
-        self._inner = inner
+    def __init__(self, inner: httpcore.NetworkStream, current: _Reading):
+        self._inner, self._current = inner, current
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data = self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
-        seen = getattr(_current, "seen", None)
+        data = self._inner.read(max_bytes, _bounded(self._current, timeout, httpcore.ReadTimeout))
+        seen = self._current.seen
         if seen is not None and len(seen) < SEEN_BYTES:
             seen += data[: SEEN_BYTES - len(seen)]
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+        self._inner.write(buffer, _bounded(self._current, timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None):
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._current)
 
     def get_extra_info(self, info: str):
         return self._inner.get_extra_info(info)
 
 
 class _Backend(httpcore.SyncBackend):
+    def __init__(self, current: _Reading):
+        self._current = current
+
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return _DeadlineStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
+        return _DeadlineStream(super().connect_tcp(host, port, timeout, local_address, socket_options), self._current)
 
 
 class _BodyWithin(httpx.SyncByteStream):
-    def __init__(self, stream: httpx.SyncByteStream, deadline: float):
-        self._stream, self._deadline = stream, deadline
+    def __init__(self, stream: httpx.SyncByteStream, deadline: float, current: _Reading):
+        self._stream, self._deadline, self._current = stream, deadline, current
 
     def __iter__(self):
         chunks = iter(self._stream)
         while True:
-            _current.deadline = self._deadline
+            self._current.deadline = self._deadline
             try:
                 chunk = next(chunks)
             except StopIteration:
                 return
             finally:
-                _current.deadline = None
+                self._current.deadline = None
             yield chunk
 
     def close(self) -> None:
@@ -164,20 +165,22 @@ class _Transport(httpx.HTTPTransport):
     def __init__(self, budgets: Budgets):
         super().__init__()
         # httpx takes no network backend: its pool is replaced by one whose sockets keep deadlines.
-        self._pool = httpcore.ConnectionPool(network_backend=_Backend())
+        self.current = _Reading()
+        self._pool = httpcore.ConnectionPool(network_backend=_Backend(self.current))
         self.budgets = budgets
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         limits = within(self.budgets, request.headers.get("accept"), request.extensions.get(TIMEOUT_KEY),
                         bool(request.extensions.get(KNOWN_ENDLESS_KEY)))
         sent = time.monotonic()
-        _current.deadline, _current.seen = sent + limits.head_s, bytearray()
+        current = self.current
+        current.deadline, current.seen = sent + limits.head_s, bytearray()
         try:
             response = super().handle_request(request)
         finally:
-            _current.deadline = None
-        _current.seen = None
-        response.stream = _BodyWithin(response.stream, sent + limits.total_s)
+            current.deadline = None
+        current.seen = None
+        response.stream = _BodyWithin(response.stream, sent + limits.total_s, current)
         return response
 
 
@@ -223,6 +226,10 @@ class Client(httpx.Client):
         self.budgets = budgets
         self.traffic = traffic or Traffic()
         self.user_url = user_url  # what its exchanges' curl lines show instead of `base_url`
+
+    def bytes_seen(self) -> bytes:
+        """The first bytes the current thread's last exchange received before its head failed."""
+        return bytes(self._transport.current.seen or b"")
 
 
 @dataclass

@@ -121,14 +121,15 @@ def describe_error(exc: Exception, timeout_s: float, seen: bytes = b"") -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def no_head(exc: httpx.HTTPError, limits: bounded.Within) -> str:
+def no_head(exc: httpx.HTTPError, limits: bounded.Within, client: httpx.Client) -> str:
     """Why no response head came: its deadline passed, or the transport failed (with the first
-    bytes that came instead of an HTTP head)."""
+    bytes that came instead of an HTTP head, as `client` read them)."""
     if isinstance(exc, httpx.ReadTimeout):
         return limits.no_head()
     if isinstance(exc, httpx.TimeoutException):
         return describe_error(exc, limits.head_s)
-    return describe_error(exc, limits.total_s, bounded.bytes_seen())
+    seen = client.bytes_seen() if isinstance(client, bounded.Client) else b""
+    return describe_error(exc, limits.total_s, seen)
 
 
 def request(
@@ -156,7 +157,7 @@ def request(
         if reading.status is not None and reading.timed_out:
             cut = limits.unfinished(reading.received)  # the head came: what came of the body is evidence
         else:  # no head, or a dropped connection: no answer, even after the head
-            error = (no_head(reading.error, limits) if reading.status is None
+            error = (no_head(reading.error, limits, client) if reading.status is None
                      else describe_error(reading.error, limits.total_s))
             return Exchange(method, target, sent_headers, body, None, elapsed_s=reading.elapsed_s, error=error,
                             origin=origin, user_url=user_url)

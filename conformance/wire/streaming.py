@@ -94,7 +94,7 @@ def capture(client: httpx.Client, endpoint: Endpoint, accept: str) -> StreamCapt
     duration = time.monotonic() - started
     if reading.status is None:
         answer = exchange.Exchange(endpoint.method, endpoint.path, headers, body, None, elapsed_s=duration,
-                                   error=exchange.no_head(reading.error, limits), origin=origin,
+                                   error=exchange.no_head(reading.error, limits, client), origin=origin,
                                    user_url=getattr(client, "user_url", exchange.DEFAULT_USER_URL))
         return StreamCapture(answer, ended="dropped", duration_s=answer.elapsed_s)
     ended, cut = "eof", reading.head_cut
