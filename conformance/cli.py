@@ -14,7 +14,7 @@ import pytest
 
 from . import __version__, options
 from .contract import profile
-from .contract.catalogue import CATALOGUE, for_profile
+from .contract.catalogue import CATALOGUE
 from .errors import ConfigError, InfrastructureError
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
@@ -44,12 +44,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def list_requirements(profile_name: str | None = None) -> str:
-    """The catalogue, a line per ID; with a profile, that profile's, each rule with its source."""
+    """The catalogue, a line per ID and a line per check that decides it (file and function);
+    with a profile, that profile's, each rule with its source."""
+    from .suite import checks_by_id  # the checks' modules: only for this listing
+
+    checks = checks_by_id()
     if not profile_name:
         width = max(len(r.id) for r in CATALOGUE)
-        return "\n".join(f"{r.id:<{width}}  {r.level:<6}  {r.title}" for r in CATALOGUE)
+        lines = []
+        for r in CATALOGUE:
+            lines.append(f"{r.id:<{width}}  {r.level:<6}  {r.title}")
+            lines += [f"{'':<{width}}  check: {check}" for check in checks.get(r.id, ["none (not implemented)"])]
+        return "\n".join(lines)
     contract = profile.load(profile_name)
-    rows = for_profile(contract)
+    rows = contract.requirements()
     width = max(len(r.id) for r in rows)
     lines = [f"# {contract.label()}: {len(rows)} requirements "
              f"({sum(r.level == 'MUST' for r in rows)} MUST, {sum(r.level == 'SHOULD' for r in rows)} SHOULD); "
@@ -57,6 +65,7 @@ def list_requirements(profile_name: str | None = None) -> str:
     for r in rows:
         url = contract.rules[r.id].url
         lines += [f"{r.id:<{width}}  {r.level:<6}  {r.title}", f"{'':<{width}}  source: {r.source}" + (f" ({url})" if url else "")]
+        lines += [f"{'':<{width}}  check: {check}" for check in checks.get(r.id, ["none (not implemented)"])]
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Every exception the suite raises on purpose, in one leaf module (it imports nothing of ours).
+"""The exceptions that cross the suite's layers, in one leaf module (it imports nothing of ours).
 
 What each one means for a run:
 - `RequirementFailed` (raised by `fail`): the requirement is not met → `fail`, with its evidence.
@@ -7,6 +7,11 @@ What each one means for a run:
 - `InfrastructureError`: nothing can be decided (no Docker daemon, image absent) → exit 2.
 - `ConfigError`, `BundleError`: a bad agent config or certification directory, refused before
   any container starts → exit 2.
+
+Exceptions that never leave the module that raises them live there, each for a reason of its own:
+`candidate.engine.DaemonUnavailable` (a requests ConnectionError, so that every handler of Docker
+failures handles it), `candidate.inside.NoReader`, `wire.rawhttp.RawHTTPError` (the fuzzer's raw
+client), `session.setup.Refused`, and the fuzzer's private signals to Hypothesis.
 """
 
 from __future__ import annotations

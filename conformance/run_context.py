@@ -20,7 +20,7 @@ from .candidate import reach
 from .candidate.engine import describe, where
 from .candidate.reach import LOCAL, Reach
 from .contract.agent_config import Budgets
-from .contract.catalogue import Requirement, for_profile
+from .contract.catalogue import Requirement
 from .contract.platform import Platform, emulation_factor
 from .contract.profile import Profile
 from .errors import InfrastructureError
@@ -64,7 +64,7 @@ class RunContext:
     @property
     def requirements(self) -> tuple[Requirement, ...]:
         """The requirements of the run's profile, in its words."""
-        return for_profile(self.profile)
+        return self.profile.requirements()
 
     @property
     def engine_kind(self) -> str:

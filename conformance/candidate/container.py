@@ -303,7 +303,7 @@ class Candidate:
 
     def client_http(self) -> httpx.Client:
         """An HTTP client on port 8080, every answer read within the budgets."""
-        return exchange.make_client(self.base_url(), self.budgets, self.traffic, self.platform)
+        return bounded.make_client(self.base_url(), self.budgets, self.traffic, self.platform)
 
     # -- readiness -------------------------------------------------------------------------------
     def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,

@@ -12,7 +12,7 @@ from enum import StrEnum
 import httpx
 
 from ..contract.catalogue import startup_owner
-from ..wire import exchange
+from ..wire import bounded, exchange
 from . import sockets
 
 
@@ -189,7 +189,7 @@ def _answers_http(candidate, ip: str, listener: sockets.Listener) -> bool:
     it from here, else from inside its network namespace."""
     if not candidate.reach.routable:
         return candidate.answers_http_inside(listener, candidate.platform.ready_path)
-    with exchange.make_client(f"http://{ip}:{listener.port}", candidate.budgets, platform=candidate.platform) as http:
+    with bounded.make_client(f"http://{ip}:{listener.port}", candidate.budgets, platform=candidate.platform) as http:
         return exchange.request(http, "GET", candidate.platform.ready_path, timeout_s=0.5).status is not None
 
 

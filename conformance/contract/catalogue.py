@@ -8,7 +8,7 @@ The IDs are public vocabulary: markers, reports, sample agents' expectations and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 
@@ -306,16 +306,3 @@ def startup_owner(state: str) -> str:
 def trials_for(requirement_ids) -> set[str]:
     """Every lifecycle trial the checks of these requirements need."""
     return {trial for rid in requirement_ids if rid in BY_ID for trial in BY_ID[rid].trials}
-
-
-def for_profile(contract) -> tuple[Requirement, ...]:
-    """The requirements that apply under a contract profile (`profile.Profile`), in catalogue order,
-    each in the profile's words where it has its own (title, source sentence, fix)."""
-    chosen = []
-    for requirement in EVERY_REQUIREMENT:
-        rule = contract.rules.get(requirement.id)
-        if rule is not None:
-            chosen.append(replace(requirement, title=rule.title or requirement.title,
-                                  source=rule.source or requirement.source, fix=rule.fix or requirement.fix,
-                                  level=Level(rule.level) if rule.level else requirement.level))
-    return tuple(chosen)

@@ -3,7 +3,7 @@
 A profile says what the platform does to a container and asks of it: the image platform, the port
 (fixed, or given in $PORT), the probes and the answer each must give, the default endpoint and its
 example body, the variables it injects and reserves, the filesystem model, the SIGTERM grace, the
-headers it sends with each call, the size limits, and which requirement IDs apply, each with the
+headers it sends with each call, and which requirement IDs apply, each with the
 sentence of the platform's page it comes from. The checks read the run's profile (through
 `platform.Platform`); no platform's constants stay in check code. `oci-hosted` is the default.
 
@@ -14,13 +14,13 @@ the key and what was expected.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .catalogue import BY_ID  # the IDs a profile may name
+from .catalogue import BY_ID, CATALOGUE, EVERY_REQUIREMENT, Level, Requirement
 
 DEFAULT = "oci-hosted"
 _FILESYSTEMS = ("read-only-root", "writable-memory")
@@ -70,7 +70,6 @@ class Profile:
     writable_paths: tuple[str, ...]
     grace_s: float
     session_headers: dict[str, str] = field(default_factory=dict)
-    request_mib: float | None = None
     rules: dict[str, Rule] = field(default_factory=dict)  # ID → how it reads here; only these apply
 
     @property
@@ -98,6 +97,18 @@ class Profile:
 
     def label(self) -> str:
         return f"{self.name} ({self.title}, read {self.version})"
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        """The catalogue's requirements that apply here, in catalogue order, each in this
+        platform's words where it has its own (title, source sentence, fix, level)."""
+        chosen = []
+        for requirement in EVERY_REQUIREMENT:
+            rule = self.rules.get(requirement.id)
+            if rule is not None:
+                chosen.append(replace(requirement, title=rule.title or requirement.title,
+                                      source=rule.source or requirement.source, fix=rule.fix or requirement.fix,
+                                      level=Level(rule.level) if rule.level else requirement.level))
+        return tuple(chosen)
 
 
 def names() -> list[str]:
@@ -129,15 +140,7 @@ def parse(text: str, where: str) -> Profile:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"profile {where}: not valid TOML ({exc})") from None
     read = _Reader(where, data)
-    rules = {}
-    for rid, rule in read.table("requirements").items():
-        if rid not in BY_ID:
-            raise ConfigError(f"profile {where}: [requirements] names {rid!r}, which is no requirement ID")
-        r = _Reader(f"{where} [requirements.{rid}]", rule if isinstance(rule, dict) else {})
-        level = r.text("level", "")
-        if level not in ("", "MUST", "SHOULD"):
-            raise ConfigError(f"profile {where}: [requirements.{rid}] level must be MUST or SHOULD, not {level!r}")
-        rules[rid] = Rule(r.text("source", ""), r.text("url", ""), r.text("title", ""), r.text("fix", ""), level)
+    rules = _rules(where, read)
     probes = read.table("probes")
     filesystem = read.text("filesystem.model")
     if filesystem not in _FILESYSTEMS:
@@ -156,9 +159,27 @@ def parse(text: str, where: str) -> Profile:
         read_only_root=filesystem == "read-only-root", writable_paths=tuple(read.strings("filesystem.writable")),
         grace_s=float(read.number("lifecycle.sigterm_grace_s")),
         session_headers={k: str(v) for k, v in read.table("session.headers", {}).items()},
-        request_mib=read.number("limits.request_mib", None),
         rules=rules,
     )
+
+
+def _rules(where: str, read: "_Reader") -> dict[str, Rule]:
+    """ID → how it reads here. `[profile] requirements = "catalogue"`: every requirement of the
+    catalogue (the OCI contract's) applies, so a requirement added there is checked here at once;
+    `[requirements.ID]` tables add rules or word them in this platform's terms."""
+    base = read.text("profile.requirements", "")
+    if base not in ("", "catalogue"):
+        raise ConfigError(f'profile {where}: profile.requirements must be "catalogue" (or absent), not {base!r}')
+    rules = {r.id: Rule() for r in CATALOGUE} if base else {}
+    for rid, rule in read.table("requirements", {} if base else _MISSING).items():
+        if rid not in BY_ID:
+            raise ConfigError(f"profile {where}: [requirements] names {rid!r}, which is no requirement ID")
+        r = _Reader(f"{where} [requirements.{rid}]", rule if isinstance(rule, dict) else {})
+        level = r.text("level", "")
+        if level not in ("", "MUST", "SHOULD"):
+            raise ConfigError(f"profile {where}: [requirements.{rid}] level must be MUST or SHOULD, not {level!r}")
+        rules[rid] = Rule(r.text("source", ""), r.text("url", ""), r.text("title", ""), r.text("fix", ""), level)
+    return rules
 
 
 def _probe(where: str, probes: dict, role: str) -> Probe:

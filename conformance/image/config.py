@@ -22,6 +22,11 @@ class ImageInfo:
     repo_tags: tuple[str, ...]
     user: str
     workdir: str
+    labels: tuple[tuple[str, str], ...] = ()  # the image's LABELs, sorted
+
+    def label(self, name: str) -> str:
+        """The value of the image's LABEL `name` ("" when it has none)."""
+        return next((value for key, value in self.labels if key == name), "")
 
     @property
     def platform(self) -> str:
@@ -62,4 +67,5 @@ def from_attrs(ref: str, attrs: dict) -> ImageInfo:
         repo_tags=tuple(attrs.get("RepoTags") or ()),
         user=config.get("User", "") or "",
         workdir=config.get("WorkingDir", "") or "",
+        labels=tuple(sorted((str(k), str(v)) for k, v in (config.get("Labels") or {}).items())),
     )

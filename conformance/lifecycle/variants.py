@@ -102,7 +102,7 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         # As the shared candidate: the endpoints called the moment /ready says 200 (READY-TRUTHFUL),
         # so a stand-in is judged the same way.
         trial.startup = candidate.wait_ready(candidate.budgets.startup_s, poll_s=POLL_S,
-                                             on_ready=lambda http: modes.first_calls(http, config))
+                                             on_ready=lambda http: modes.call_at_ready(http, config))
         if trial.served and exercise:
             with candidate.client_http() as client:
                 trial.observations = modes.exercise(client, config, trial.startup.first_calls,

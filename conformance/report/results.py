@@ -68,7 +68,7 @@ def aggregate(
     checks: list[CheckResult], implemented: set[str], run_error: str | None = None, interrupted: bool = False,
     requirements: Sequence[Requirement] = CATALOGUE,
 ) -> list[RequirementResult]:
-    """One result per requirement of the run's profile (`catalogue.for_profile`; the OCI
+    """One result per requirement of the run's profile (`Profile.requirements`; the OCI
     catalogue by default), in catalogue order.
 
     `run_error`: the run could not decide anything (infrastructure); every ID without a result is

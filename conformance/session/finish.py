@@ -10,7 +10,6 @@ import pytest
 from .. import suite
 from ..candidate import labels
 from ..candidate.engine import connect, for_slow_calls
-from ..contract.catalogue import for_profile
 from ..errors import InfrastructureError
 from ..report.results import aggregate
 from ..run_state import RunState
@@ -23,7 +22,7 @@ def report(config: pytest.Config, state: RunState, interrupted: bool) -> dict:
     # in collection order, so two runs of the same image give the same report.
     state.checks.sort(key=lambda c: (state.order.get(c.nodeid, len(state.order)), c.nodeid))
     results = aggregate(state.checks, suite.implemented_ids(), state.run_error, interrupted,
-                        requirements=for_profile(state.profile))
+                        requirements=state.profile.requirements())
     state.report = reports.write(config, state, state.image_ref, state.image, results,
                                  time.monotonic() - state.started, state.profile)
     return state.report

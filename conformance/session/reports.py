@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from .. import measurements
-from ..contract.catalogue import for_profile
 from ..contract.profile import DEFAULT, Profile, load
 from ..image.config import ImageInfo
 from ..report import bundle, document, html, markdown, repro
@@ -23,7 +22,7 @@ REPORT_OPTIONS = ("report_json", "report_md", "report_html")
 def write_refusal(config: pytest.Config, image_ref: str, message: str, contract: Profile | None = None) -> dict:
     """The reports of a run that could not start: every requirement `error` with `message`."""
     contract = contract or load(DEFAULT)
-    results = aggregate([], set(), run_error=message, requirements=for_profile(contract))
+    results = aggregate([], set(), run_error=message, requirements=contract.requirements())
     return write(config, None, image_ref, None, results, 0.0, contract)
 
 

@@ -124,7 +124,7 @@ def candidate(candidates, budgets, agent_config, session_trials, run_state):
     try:
         shared.start()
         session_trials.start_early()  # the lifecycle trials overlap its start-up
-        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.first_calls(http, agent_config),
+        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.call_at_ready(http, agent_config),
                           progress=run_state.progress)
         run_state.progress.done()
         chosen = session_trials.adopt(shared)

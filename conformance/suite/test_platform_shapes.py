@@ -20,10 +20,6 @@ def _declared(agent_config, path: str):
     return endpoint
 
 
-def _essence(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
-
-
 @pytest.mark.requirement("SESSION-HEADER-ACCEPTED")
 def test_the_session_header_changes_nothing(candidate, agent_config, platform, evidence):
     candidate.require_serving()
@@ -41,7 +37,7 @@ def test_the_session_header_changes_nothing(candidate, agent_config, platform, e
     evidence += [f"without {names}: {without.summary()}", f"with it: {with_.summary()}"]
     if without.status is None or without.status >= 500:
         raise NotChecked(f"{endpoint.label} fails without the header too ({without.summary()}) {see('READY-TRUTHFUL')}")
-    if with_.status != without.status or _essence(with_.content_type) != _essence(without.content_type):
+    if with_.status != without.status or mediatype.essence(with_.content_type) != mediatype.essence(without.content_type):
         fail(f"{endpoint.label} answers {with_.summary()} with {names}, and {without.summary()} without it",
              with_.evidence())
 

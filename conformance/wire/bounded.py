@@ -19,6 +19,7 @@ import httpcore
 import httpx
 
 from ..contract.agent_config import Budgets
+from ..contract.platform import Platform
 from .curl import DEFAULT_USER_URL
 from .mediatype import asks_for_event_stream
 
@@ -82,7 +83,7 @@ def within(budgets: Budgets, accept: str | None, timeout_s: float | None = None,
     return Within(total_s, total_s, total_cap, total_cap, streaming)
 
 
-class _Reading(threading.local):
+class _InFlight(threading.local):
     """One transport's exchange being read by the current thread: its deadline, which the sockets
     honour (set around each read of the head, in handle_request, and of the body, in _BodyWithin,
     so it belongs to the exchange being read whichever connection of the pool it uses), and
@@ -92,7 +93,7 @@ class _Reading(threading.local):
     seen: bytearray | None = None
 
 
-def _remaining(current: _Reading, error: type[Exception]) -> float | None:
+def _remaining(current: _InFlight, error: type[Exception]) -> float | None:
     deadline = current.deadline
     if deadline is None:
         return None
@@ -102,7 +103,7 @@ def _remaining(current: _Reading, error: type[Exception]) -> float | None:
     return remaining
 
 
-def _bounded(current: _Reading, timeout: float | None, error: type[Exception]) -> float | None:
+def _bounded(current: _InFlight, timeout: float | None, error: type[Exception]) -> float | None:
     remaining = _remaining(current, error)
     if remaining is None:
         return timeout
@@ -110,7 +111,7 @@ def _bounded(current: _Reading, timeout: float | None, error: type[Exception]) -
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream, current: _Reading):
+    def __init__(self, inner: httpcore.NetworkStream, current: _InFlight):
         self._inner, self._current = inner, current
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -134,7 +135,7 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.SyncBackend):
-    def __init__(self, current: _Reading):
+    def __init__(self, current: _InFlight):
         self._current = current
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
@@ -142,7 +143,7 @@ class _Backend(httpcore.SyncBackend):
 
 
 class _BodyWithin(httpx.SyncByteStream):
-    def __init__(self, stream: httpx.SyncByteStream, deadline: float, current: _Reading):
+    def __init__(self, stream: httpx.SyncByteStream, deadline: float, current: _InFlight):
         self._stream, self._deadline, self._current = stream, deadline, current
 
     def __iter__(self):
@@ -165,7 +166,7 @@ class _Transport(httpx.HTTPTransport):
     def __init__(self, budgets: Budgets):
         super().__init__()
         # httpx takes no network backend: its pool is replaced by one whose sockets keep deadlines.
-        self.current = _Reading()
+        self.current = _InFlight()
         self._pool = httpcore.ConnectionPool(network_backend=_Backend(self.current))
         self.budgets = budgets
 
@@ -312,3 +313,16 @@ def head_cut(response: httpx.Response, budgets: Budgets) -> str:
 def is_head_limit(exc: Exception) -> bool:
     """h11 refused a response head over its 100 KiB limit."""
     return isinstance(exc, httpx.RemoteProtocolError) and "Receive buffer too long" in str(exc)
+
+
+def make_client(base_url: str, budgets: Budgets | None = None, traffic: Traffic | None = None,
+                platform: Platform | None = None) -> Client:
+    """An HTTP client that sends only what a check asks for (httpx's default `Accept: */*` and
+    `Accept-Encoding` would decide content negotiation for us and compress the bytes we validate),
+    and reads every answer within `budgets`; `traffic`: what the run knows of the candidate's streams;
+    `platform`: what the platform sends with every call, and where a user reaches the image."""
+    client = Client(base_url, budgets or Budgets(), traffic,
+                            user_url=platform.user_url if platform else DEFAULT_USER_URL)
+    # What the platform sends with every call (AgentCore's session ID): a check meets what it meets.
+    client.headers = httpx.Headers({"User-Agent": "agent-conformance", **(platform.session_headers if platform else {})})
+    return client

@@ -1,6 +1,6 @@
 """One HTTP request and its answer, kept as evidence: the request as a `curl` command, the status,
 the headers and the first bytes of the body. Redirects are never followed. Reading is bounded by
-the client's budgets (conformance.bounded): an answer cut at a cap says which, with the figure."""
+the client's budgets (`wire.bounded`): an answer cut at a cap says which, with the figure."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import httpx
 
 from ..contract.agent_config import Budgets
-from ..contract.platform import Platform
 from . import bounded, mediatype
+from . import headers as headers_of
 from .curl import DEFAULT_USER_URL, curl_command
 
 _SHOWN_BODY_BYTES = 300
@@ -56,8 +56,7 @@ class Exchange:
             return None
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
+        return headers_of.first(self.headers, name)
 
     def _shown(self, value: str) -> str:
         return value.replace(self.origin, self.user_url) if self.origin else value
@@ -68,7 +67,7 @@ class Exchange:
 
     @property
     def curl(self) -> str:
-        accept = next((v for k, v in self.request_headers if k.lower() == "accept"), None)
+        accept = headers_of.first(self.request_headers, "accept")
         return curl_command(self.method, self.target, self.request_headers, self.request_body,
                             base_url=self.user_url, stream=mediatype.asks_for_event_stream(accept))
 
@@ -146,7 +145,7 @@ def request(
     origin = str(client.base_url).rstrip("/")
     user_url = getattr(client, "user_url", DEFAULT_USER_URL)
     sent_headers = tuple((headers or {}).items())
-    if body is not None and not any(k.lower() == "content-type" for k, _ in sent_headers):
+    if body is not None and not headers_of.has(sent_headers, "content-type"):
         sent_headers += (("Content-Type", mediatype.JSON),)
     received = bytearray()
     reading = bounded.read(client, method, target, headers=dict(sent_headers), body=body, timeout_s=timeout_s,
@@ -174,16 +173,3 @@ def _answer(method, target, sent_headers, body, status, answer_headers, received
     return Exchange(method, target, sent_headers, body, status, answer_headers, bytes(received[:KEPT_BODY_BYTES]),
                     elapsed, origin=origin, cut=cut, body_size=len(received),
                     not_json=None if cut else _json_error(received), user_url=user_url)
-
-
-def make_client(base_url: str, budgets: Budgets | None = None, traffic: bounded.Traffic | None = None,
-                platform: Platform | None = None) -> httpx.Client:
-    """An HTTP client that sends only what a check asks for (httpx's default `Accept: */*` and
-    `Accept-Encoding` would decide content negotiation for us and compress the bytes we validate),
-    and reads every answer within `budgets`; `traffic`: what the run knows of the candidate's streams;
-    `platform`: what the platform sends with every call, and where a user reaches the image."""
-    client = bounded.Client(base_url, budgets or Budgets(), traffic,
-                            user_url=platform.user_url if platform else DEFAULT_USER_URL)
-    # What the platform sends with every call (AgentCore's session ID): a check meets what it meets.
-    client.headers = httpx.Headers({"User-Agent": "agent-conformance", **(platform.session_headers if platform else {})})
-    return client

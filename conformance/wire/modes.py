@@ -13,6 +13,7 @@ import httpx
 
 from ..contract.agent_config import AgentConfig, Endpoint
 from . import exchange, mediatype
+from . import headers as headers_of
 
 # Only unambiguous Accept values decide a verdict; odd ones belong to ROBUST-INPUT.
 JSON_ACCEPTS: tuple[str | None, ...] = (None, "application/json", "*/*")
@@ -64,7 +65,7 @@ def exercise(client: httpx.Client, config: AgentConfig, first_calls: list[exchan
     """The probes (`probe_paths`, the platform's) and every declared endpoint in JSON and SSE mode:
     what a platform run does. The calls go out together (on an agent with a model's latency they
     cost the slowest, not the sum).
-    `first_calls`: the JSON answers `call_all` got the moment /ready said 200; when every one
+    `first_calls`: the answers `call_at_ready` got the moment /ready said 200; when every one
     was served they are taken as they are rather than asked for again."""
     jobs: list[tuple[str, Callable[[], exchange.Exchange], Callable[[exchange.Exchange], str | None]]] = []
     for path in probe_paths:
@@ -84,7 +85,7 @@ def _probe_problem(answer: exchange.Exchange) -> str | None:
     return None if answer.status == 200 else f"answered {answer.status or answer.error}"
 
 
-def first_calls(client: httpx.Client, config: AgentConfig) -> list[exchange.Exchange]:
+def call_at_ready(client: httpx.Client, config: AgentConfig) -> list[exchange.Exchange]:
     """The calls made the moment /ready first says 200: every endpoint in JSON mode (what
     READY-TRUTHFUL judges: `json_mode`) and in SSE mode (taken by `exercise` as they are), all at
     once, so an agent with a model's latency costs one answer's time here, not three."""
@@ -108,7 +109,7 @@ def json_mode(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:
 
 
 def _accept(answer: exchange.Exchange) -> str | None:
-    return next((v for n, v in answer.request_headers if n.lower() == "accept"), None)
+    return headers_of.first(answer.request_headers, "accept")
 
 
 def call_all(client: httpx.Client, config: AgentConfig, accept: str | None = JSON_MODE) -> list[exchange.Exchange]:

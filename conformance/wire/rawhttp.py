@@ -16,6 +16,7 @@ import socket
 import time
 from dataclasses import dataclass
 
+from . import headers as headers_of
 from . import mediatype
 from .curl import curl_command
 
@@ -50,7 +51,7 @@ class RawRequest:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (self.body or b"")
 
     def curl(self) -> str:
-        accept = ", ".join(v for n, v in self.headers if n.lower() == "accept")
+        accept = ", ".join(headers_of.every(self.headers, "accept"))
         return curl_command(self.method, self.target, self.headers, self.body,
                             stream=mediatype.asks_for_event_stream(accept))
 
@@ -68,7 +69,7 @@ class RawResponse:
     def header(self, name: str) -> str | None:
         """First value of `name`, case-insensitively."""
         name = name.lower()
-        return next((v for n, v in self.headers if n.lower() == name), None)
+        return headers_of.first(self.headers, name)
 
 
 class RawHTTPError(Exception):
@@ -124,7 +125,7 @@ def send(
             status, reason, headers = conn.read_head()
         enough = None
         if stream_blocks and 200 <= status < 300 and mediatype.is_media_type(
-                next((v for n, v in headers if n.lower() == "content-type"), None), mediatype.EVENT_STREAM):
+                headers_of.first(headers, "content-type"), mediatype.EVENT_STREAM):
             enough = _blocks_end(stream_blocks)
         body, truncated = conn.read_body(request.method, status, headers, max_body_bytes, enough)
     cut_short = truncated is None
@@ -248,7 +249,7 @@ class _Conn:
         `enough(body)`: where to stop reading early, if anywhere yet (truncated is then None)."""
         if method == "HEAD" or status in (101, 204, 304):
             return b"", False
-        values = lambda name: [v for n, v in headers if n.lower() == name]  # noqa: E731
+        values = lambda name: headers_of.every(headers, name)  # noqa: E731
         codings = [c.strip().lower() for v in values("transfer-encoding") for c in v.split(",")]
         if codings:
             return self._chunked(cap, enough) if codings[-1] == "chunked" else self._until_close(cap, enough)

@@ -22,7 +22,13 @@ def test_list_requirements(run_cli):
     out = subprocess.run([sys.executable, "-m", "conformance.cli", "--list-requirements"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0
-    assert [line.split()[0] for line in out.stdout.splitlines()] == list(IDS)
+    rows = [line for line in out.stdout.splitlines() if not line.startswith(" ")]
+    assert [line.split()[0] for line in rows] == list(IDS)
+    checks = [line.split("check: ")[1] for line in out.stdout.splitlines() if line.startswith(" ")]
+    assert len(checks) >= len(IDS) and "suite/test_probes.py::test_health_answers_200" in checks
+    for check in checks:  # each names a file of the suite and a function in it
+        path, function = check.split("::")
+        assert f"def {function}(" in (REPO / "conformance" / path).read_text()
 
 
 def test_no_image_is_a_usage_error():

@@ -20,9 +20,11 @@ def test_list_requirements_of_a_profile_with_each_rule_and_its_source():
     lines = out.stdout.splitlines()
     assert lines[0].startswith("# aws-agentcore (AWS Bedrock AgentCore Runtime (HTTP protocol), read 2026-11-30): ")
     assert "MUST" in lines[0] and "SHOULD" in lines[0]
-    rows = [line.split()[0] for line in lines[1::2]]
+    rows = [line.split()[0] for line in lines[1:] if not line.startswith(" ")]
     assert rows[0] == "IMAGE-PLATFORM" and "PING-STATUS-JSON" in rows and "NEGOTIATE-SSE" not in rows
-    assert all(line.strip().startswith("source: ") and "https://docs.aws.amazon.com/" in line for line in lines[2::2])
+    sources = [line.strip() for line in lines if line.strip().startswith("source: ")]
+    assert len(sources) == len(rows) and all("https://docs.aws.amazon.com/" in line for line in sources)
+    assert sum(line.strip().startswith("check: suite/test_") for line in lines) >= len(rows)
 
 
 @pytest.mark.parametrize("args, config, said", [

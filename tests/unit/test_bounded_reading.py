@@ -21,7 +21,7 @@ def head(status: str = "200 OK", content_type: str = "application/json", extra: 
 
 
 def fetch(port: int, budgets: Budgets = SMALL, accept: str = "application/json", **kwargs) -> exchange.Exchange:
-    with exchange.make_client(f"http://127.0.0.1:{port}", budgets) as client:
+    with bounded.make_client(f"http://127.0.0.1:{port}", budgets) as client:
         return exchange.request(client, "GET", "/x", headers={"Accept": accept}, **kwargs)
 
 
@@ -138,7 +138,7 @@ ENDPOINT = Endpoint("GET", "/x")
 
 
 def capture(port: int, budgets: Budgets = SMALL) -> streaming.StreamCapture:
-    with exchange.make_client(f"http://127.0.0.1:{port}", budgets) as client:
+    with bounded.make_client(f"http://127.0.0.1:{port}", budgets) as client:
         return streaming.capture(client, ENDPOINT, "text/event-stream")
 
 
@@ -156,7 +156,7 @@ def test_a_stream_known_not_to_end_is_not_waited_out_again():
     budgets = Budgets(stream_s=bounded.KNOWN_ENDLESS_S + 1.5, first_byte_s=1.0)
     traffic = bounded.Traffic()
     with raw_server(sse_server(0.01)) as port:
-        with exchange.make_client(f"http://127.0.0.1:{port}", budgets, traffic) as client:
+        with bounded.make_client(f"http://127.0.0.1:{port}", budgets, traffic) as client:
             first, first_took = timed(lambda: streaming.capture(client, ENDPOINT, "text/event-stream"))
             again, again_took = timed(lambda: streaming.capture(client, ENDPOINT, "text/event-stream"))
             other, other_took = timed(lambda: streaming.capture(client, Endpoint("GET", "/y"), "text/event-stream"))

@@ -84,11 +84,16 @@ def test_progress_never_wraps():
     assert len(screen.written[0].split("\x1b[K")[1]) == 29
 
 
-def test_progress_off_writes_nothing():
-    progress = Progress()
-    progress("anything")
+def test_progress_erases_only_a_line_it_wrote():
+    screen = Screen()
+    progress = Progress(screen.written.append, clock=screen.clock)
+    progress.done()  # nothing shown yet: nothing to erase (an erase would eat pytest's own line)
+    assert screen.written == []
+    progress("x")
     progress.done()
-    assert not progress.enabled
+    progress.done()
+    assert screen.written == ["\n\r\x1b[Kx", "\r\x1b[K"]
+    assert progress.enabled and not Progress().enabled
 
 
 @pytest.mark.parametrize("tty, verbosity, env, worker, shown", [

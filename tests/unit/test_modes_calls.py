@@ -64,7 +64,7 @@ CONFIG = resolve_config(None, ["POST /chat"], ['{"message": "hi"}'])
 
 def test_first_calls_ask_both_modes_at_once(agent):
     started = time.monotonic()
-    first = modes.first_calls(agent, CONFIG)
+    first = modes.call_at_ready(agent, CONFIG)
     assert time.monotonic() - started < 2 * DELAY_S  # together, not one after the other
     assert [a.status for a in first] == [200, 200]
     assert [a.target for a in modes.json_mode(first)] == ["/chat"]  # what READY-TRUTHFUL judges
@@ -72,7 +72,7 @@ def test_first_calls_ask_both_modes_at_once(agent):
 
 
 def test_exercise_takes_served_first_calls_as_they_are(agent):
-    first = modes.first_calls(agent, CONFIG)
+    first = modes.call_at_ready(agent, CONFIG)
     observations = modes.exercise(agent, CONFIG, first, probe_paths=("/ready", "/health"))
     assert _Agent.calls == {modes.JSON_MODE: 1, modes.SSE_MODE: 1}  # nothing asked again
     assert [o.problem for o in observations] == [None] * len(observations)
@@ -82,7 +82,7 @@ def test_exercise_takes_served_first_calls_as_they_are(agent):
 
 def test_exercise_asks_again_when_a_first_call_failed(agent):
     _Agent.status = 503
-    first = modes.first_calls(agent, CONFIG)
+    first = modes.call_at_ready(agent, CONFIG)
     _Agent.status = 200
     observations = modes.exercise(agent, CONFIG, first, probe_paths=("/ready", "/health"))
     assert _Agent.calls == {modes.JSON_MODE: 2, modes.SSE_MODE: 2}  # the settled agent, not the first answers

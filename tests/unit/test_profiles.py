@@ -18,7 +18,7 @@ def test_the_bundled_profiles():
     for name in profile.names():
         contract = profile.load(name)
         assert contract.name == name and contract.version and contract.url
-        rules = catalogue.for_profile(contract)
+        rules = contract.requirements()
         assert rules and all(r.source for r in rules), name
         # Every rule of another platform names the page it comes from.
         assert name == "oci-hosted" or all(contract.rules[r.id].url.startswith("https://") for r in rules), name
@@ -26,7 +26,7 @@ def test_the_bundled_profiles():
 
 def test_the_default_profile_is_the_oci_contract_unchanged():
     oci = profile.load(profile.DEFAULT)
-    assert catalogue.for_profile(oci) == catalogue.CATALOGUE
+    assert oci.requirements() == catalogue.CATALOGUE
     assert (oci.platform, oci.port, oci.ready.path, oci.health.path, oci.grace_s) == ("linux/amd64", 8080, "/ready",
                                                                                       "/health", 10.0)
     assert oci.read_only_root and oci.writable_paths == ("/tmp",) and not oci.session_headers
@@ -39,14 +39,14 @@ def test_other_platforms_values():
     assert agentcore.ready.json_values == ("Healthy", "HealthyBusy") and agentcore.health is None
     assert "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id" in agentcore.session_headers
     assert (agentcore.endpoint_method, agentcore.endpoint_path) == ("POST", "/invocations")
-    ids = {r.id for r in catalogue.for_profile(agentcore)}
+    ids = {r.id for r in agentcore.requirements()}
     assert "PING-STATUS-JSON" in ids and "NEGOTIATE-SSE" not in ids and "READONLY-ROOTFS" not in ids
     cloud_run = profile.load("cloud-run")
     assert cloud_run.port_from_env and not cloud_run.read_only_root and cloud_run.ready.kind == "tcp"
-    assert "PORT-FROM-ENV" in {r.id for r in catalogue.for_profile(cloud_run)}
+    assert "PORT-FROM-ENV" in {r.id for r in cloud_run.requirements()}
     foundry = profile.load("azure-foundry")
     assert (foundry.port, foundry.ready.path, foundry.endpoint_path) == (8088, "/readiness", "/responses")
-    shutdown = {r.id: r for r in catalogue.for_profile(foundry)}["GRACEFUL-SHUTDOWN"]
+    shutdown = {r.id: r for r in foundry.requirements()}["GRACEFUL-SHUTDOWN"]
     assert shutdown.level == "MUST" and "30 s" in shutdown.title  # the profile's own level and words
 
 

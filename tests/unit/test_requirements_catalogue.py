@@ -51,3 +51,15 @@ def test_readme_tables_list_the_catalogue_in_order():
     # The OCI contract's table, then the other profiles' new IDs.
     readme = Path(__file__).resolve().parents[2] / "README.md"
     assert list(table(readme).items()) == [(r.id, r.level) for r in requirements.EVERY_REQUIREMENT]
+
+
+def test_readme_counts_each_profiles_requirements_as_the_profile_does():
+    from conformance.contract import profile
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z-]+)`[^|]*\|(?:[^|]*\|){3} (\d+ \(\d+ MUST, \d+ SHOULD\)) \|", readme, re.M))
+    assert set(rows) == set(profile.names())
+    for name in profile.names():
+        chosen = profile.load(name).requirements()
+        musts = sum(r.level == "MUST" for r in chosen)
+        assert rows[name] == f"{len(chosen)} ({musts} MUST, {len(chosen) - musts} SHOULD)", name
