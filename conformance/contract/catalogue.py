@@ -260,7 +260,7 @@ OTHER_PLATFORMS: tuple[Requirement, ...] = (
         phase=Phase.SERVE,
     ),
     Requirement(
-        "PORT-FROM-ENV", MUST, "Started with another port in $PORT, the server listens there.",
+        "PORT-FROM-ENV", SHOULD, "Started with another port in $PORT, the server listens there.",
         "The platform injects the PORT environment variable into the container.",
         "Read the port from $PORT, e.g. `uvicorn app:app --host 0.0.0.0 --port ${PORT:-8080}` "
         "(a shell-form or `sh -c` start command; or read `os.environ['PORT']` in code).",

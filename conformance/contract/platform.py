@@ -75,6 +75,11 @@ class Platform:
         return dict(self.profile.injected_env)
 
     @property
+    def withheld_env(self) -> dict[str, str]:
+        """Variables the platform sets but a candidate is started without (name → why)."""
+        return dict(self.profile.withheld_env)
+
+    @property
     def writable_paths(self) -> tuple[str, ...]:
         return self.profile.writable_paths
 

@@ -64,12 +64,16 @@ class Profile:
     endpoint_method: str
     endpoint_path: str
     endpoint_json: Any
-    injected_env: dict[str, str]
+    injected_env: dict[str, str]  # what candidates are started with (dummy values)
     reserved_prefixes: tuple[str, ...]
     read_only_root: bool
     writable_paths: tuple[str, ...]
     grace_s: float
     session_headers: dict[str, str] = field(default_factory=dict)
+    # Variables the platform sets that switch the agent into a mode only the platform's backing
+    # services can answer (Foundry's hosted storage behind a managed identity): reserved, never
+    # injected with a dummy; name → why (the report says so).
+    withheld_env: dict[str, str] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)  # ID → how it reads here; only these apply
 
     @property
@@ -90,7 +94,7 @@ class Profile:
         return self.health or self.ready
 
     def reserved_names(self) -> tuple[str, ...]:
-        return tuple(n for n in self.injected_env if not n.startswith(self.reserved_prefixes))
+        return tuple(n for n in (*self.injected_env, *self.withheld_env) if not n.startswith(self.reserved_prefixes))
 
     def is_reserved(self, name: str) -> bool:
         return name in self.reserved_names() or name.startswith(self.reserved_prefixes)
@@ -159,6 +163,7 @@ def parse(text: str, where: str) -> Profile:
         read_only_root=filesystem == "read-only-root", writable_paths=tuple(read.strings("filesystem.writable")),
         grace_s=float(read.number("lifecycle.sigterm_grace_s")),
         session_headers={k: str(v) for k, v in read.table("session.headers", {}).items()},
+        withheld_env={k: str(v) for k, v in read.table("env.withheld", {}).items()},
         rules=rules,
     )
 

@@ -53,6 +53,7 @@ def test_serves_with_the_platform_variables(lifecycle_trials, platform, evidence
              else f"{strict.description} (see READONLY-ROOTFS)")
     evidence.append(f"with {injected} set, {where}: it serves, {len(strict.observations) - len(strict.problems)} of "
                     f"{len(strict.observations)} answers as the contract asks")
+    evidence += [f"not set: {name}, which the platform sets too: it {why}" for name, why in platform.withheld_env.items()]
     for label in verdict.labels:
         evidence.append(f"{label} {strict.problems[label].problem}"
                         f"{' ' + relaxed.description + ' as well' if relaxed else ''}: not the variables' doing "
