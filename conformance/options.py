@@ -43,6 +43,10 @@ OPTIONS = (
            '"METHOD /path"', action="append"),
     Option("--json", "example JSON body for --endpoint (once for all, or once per --endpoint)", "BODY",
            action="append"),
+    Option("--env", "a variable for the agent: NAME=VALUE, or NAME for this machine's value (repeatable); "
+           "values are secrets, never shown in a report", "NAME[=VALUE]", action="append"),
+    Option("--env-file", "variables for the agent from a file of NAME=VALUE lines (as docker run --env-file)",
+           "FILE"),
     Option("--profile", "the contract to check against: oci-hosted (default), aws-agentcore, cloud-run, "
            "azure-foundry, knative, or a profile file", "NAME"),
     Option("--report-json", "write the certification report as JSON", "FILE"),

@@ -139,8 +139,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status == "skip" and isinstance(report.longrepr, tuple):
         lines = [str(report.longrepr[2]).removeprefix("Skipped: ")]
     recorded = item.stash.get(EVIDENCE, [])
-    payload = {"id": mark.args[0], "status": status, "evidence": lines + [x for x in recorded if x not in lines],
-               "duration_s": round(report.duration, 6)}
+    # The agent's own variables are secrets: their values leave no check, whatever the agent echoed.
+    shown = item.config.stash[STATE].secrets.lines(lines + [x for x in recorded if x not in lines])
+    payload = {"id": mark.args[0], "status": status, "evidence": shown, "duration_s": round(report.duration, 6)}
     report.user_properties.append((_PROPERTY, json.dumps(payload)))
     if down:
         # Nothing more can be decided: stop here (each process sees it; xdist stops the others).

@@ -15,6 +15,7 @@ import pytest
 from .candidate.engine import DaemonWatch
 from .contract.agent_config import AgentConfig
 from .contract.profile import Profile
+from .contract.secrets import Redactor
 from .image.config import ImageInfo
 from .image.vulns import ScanReport
 from .measurements import Measurements
@@ -49,6 +50,12 @@ class RunState:
     measured: list = field(default_factory=list)  # the controller's: drained from every process
     watch: DaemonWatch = field(default_factory=DaemonWatch)  # this process's clients: is the daemon gone?
     progress: Progress = field(default_factory=Progress)  # the terminal's progress line (off unless the plugin sets it)
+
+
+    @property
+    def secrets(self) -> Redactor:
+        """Hides the values of the agent's own environment in whatever the run reports."""
+        return Redactor(self.config.env)
 
 
 STATE = pytest.StashKey[RunState]()  # on the config

@@ -25,6 +25,7 @@ from testcontainers.core.container import DockerContainer
 
 from ..contract.agent_config import Budgets
 from ..contract.platform import TMPFS_OPTIONS, Platform, default
+from ..contract.secrets import Redactor
 from ..errors import NotChecked, see
 from ..image.config import ImageInfo
 from ..wire import bounded, exchange
@@ -68,10 +69,13 @@ class Candidate:
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
         check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL, engine_kind: str = "Docker",
         platform: Platform | None = None, programs: inside.KnownPrograms | None = None,
+        agent_env: tuple[tuple[str, str], ...] = (),
     ):
         self.client = client
         self.platform = platform or default()  # what the platform does to it (profile, emulation)
         self.programs = programs or inside.KnownPrograms()  # which helper programs its image has
+        self.agent_env = agent_env  # the agent's own variables (--env): given to every candidate
+        self.secrets = Redactor(agent_env)  # their values, hidden in whatever it prints
         self.image = image
         self.constraints = constraints
         self.run_id = run_id
@@ -118,6 +122,8 @@ class Candidate:
             # Locally 127.0.0.1 only: the candidate is untrusted and must not be reachable from the
             # network. A remote daemon's host publishes it on every interface (the report says so).
             tc.ports[f"{self.port}/tcp"] = (self.reach.publish_ip, None)
+        if self.agent_env:
+            tc.with_envs(**dict(self.agent_env))
         if self.constraints.reserved_env:
             tc.with_envs(**self.platform.reserved_env)
         if self.constraints.port is not None:
@@ -299,7 +305,7 @@ class Candidate:
                                  self.programs)
 
     def log_tail(self, lines: int = logs.TAIL_LINES) -> list[str]:
-        return logs.tail(self.container, lines)
+        return self.secrets.lines(logs.tail(self.container, lines))
 
     def client_http(self) -> httpx.Client:
         """An HTTP client on port 8080, every answer read within the budgets."""
@@ -337,9 +343,10 @@ class CandidateFactory:
     engine_kind: str = "Docker"
     platform: Platform | None = None  # None: the default profile's, natively
     programs: inside.KnownPrograms = field(default_factory=inside.KnownPrograms)
+    agent_env: tuple[tuple[str, str], ...] = ()  # the agent's own variables (--env, --env-file, [env])
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
                          internal_network=self.internal_network, before_remove=self.before_remove, check=check,
                          traffic=self.traffic, reach=self.reach, engine_kind=self.engine_kind,
-                         platform=self.platform, programs=self.programs)
+                         platform=self.platform, programs=self.programs, agent_env=self.agent_env)

@@ -111,7 +111,7 @@ class LogKeeper:
         self.logs.mkdir(parents=True, exist_ok=True)
         (self.logs / f"{unique}.log").write_text(
             "\n".join(self._header(candidate, state, omitted)) + "\n"
-            + normalise_log(text, container.id, candidate.name), encoding="utf-8")
+            + candidate.secrets.text(normalise_log(text, container.id, candidate.name)), encoding="utf-8")
 
     @staticmethod
     def _header(candidate, state: dict, omitted: int) -> list[str]:

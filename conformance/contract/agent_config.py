@@ -87,6 +87,12 @@ class AgentConfig:
     profile: str = ""  # the contract profile it names ("" : --profile's, else the default)
     port: int | None = None  # the port the agent serves on, when the config says (checked against the profile)
     endpoints_given: bool = False  # False: the profile's default endpoint stands in
+    # The agent's own environment (`[env]`, `--env-file`, `--env`): secrets, shown by name only.
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.env)
 
     def for_profile(self, method: str, path: str, body: Any) -> "AgentConfig":
         """This config with the profile's default endpoint where it declares none."""
@@ -99,6 +105,7 @@ class AgentConfig:
             "source": self.source,
             "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
             "budgets": dict(vars(self.budgets)),
+            "env": list(self.env_names),  # names only: the values are secrets
         }
 
 
@@ -121,10 +128,11 @@ def _budget(where: str, table: dict[str, Any], key: str, default: float) -> floa
 
 def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     """Validate a parsed TOML document; every error names `source` and the offending key."""
-    unknown = set(data) - {"endpoints", "budgets", "profile", "port"}
+    unknown = set(data) - {"endpoints", "budgets", "profile", "port", "env"}
     if unknown:
         raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]], [budgets], "
-                          "profile and port")
+                          "[env], profile and port")
+    env = _env_table(source, data.get("env", {}))
     profile = data.get("profile", "")
     if not isinstance(profile, str):
         raise ConfigError(f'{source}: profile: expected a profile name such as "cloud-run", got {profile!r}')
@@ -162,7 +170,19 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     if extra:
         raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
     budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
-    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None)
+    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None, env)
+
+
+def _env_table(source: str, table: Any) -> tuple[tuple[str, str], ...]:
+    """`[env]`: NAME = "value" for the agent (a model endpoint, a key, a config file's name)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: env: expected an [env] table of NAME = \"value\"")
+    for name, value in table.items():
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise ConfigError(f"{source}: env: {name!r} is not a variable name (letters, digits and _)")
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: env.{name}: expected a string, got {type(value).__name__}")
+    return tuple(table.items())
 
 
 def load_config_file(path: str | Path) -> AgentConfig:

@@ -152,6 +152,16 @@ CATALOGUE: tuple[Requirement, ...] = (
     ),
     # -- HTTP contract on the agent's own endpoints.
     Requirement(
+        "ENDPOINT-SERVES", MUST, "Each declared endpoint answers its own example request with a 2xx, in both modes "
+        "(JSON and SSE).",
+        "The container must expose an HTTP-based service that implements REST-style request and response endpoints "
+        "using methods such as GET, PUT, POST, DELETE, and PATCH with user-defined paths.",
+        "Make each declared endpoint answer its example request (the agent config's `json`) with a 2xx. An agent that "
+        "needs a model or credentials to answer gets them with `--env NAME=VALUE` or `--env-file FILE` (or runs in "
+        "its own mock mode); an example body the endpoint refuses (4xx) is corrected in the agent config.",
+        phase=Phase.SERVE,
+    ),
+    Requirement(
         "NEGOTIATE-JSON", MUST, "Without text/event-stream in Accept, the endpoint answers application/json that parses.",
         "Otherwise, the endpoint must return a standard JSON response with content type application/json.",
         "Choose the response by the Accept header; when it does not include text/event-stream return a "
@@ -271,6 +281,15 @@ OTHER_PLATFORMS: tuple[Requirement, ...] = (
         "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id … (sent with each invocation)",
         "Accept the platform's session header on every call (use it as a thread or session key if you like); "
         "never fail a request for carrying it.",
+        phase=Phase.SERVE,
+    ),
+    Requirement(
+        "ANSWER-JSON-OR-SSE", MUST, "The endpoint answers application/json that parses, or text/event-stream, as the "
+        "agent chooses.",
+        "Your agent can respond using either of the following formats depending on the use case … JSON response … "
+        "Server-sent events (SSE)",
+        "Answer `Content-Type: application/json` with a JSON body, or stream `Content-Type: text/event-stream` "
+        "(a generator entrypoint does).",
         phase=Phase.SERVE,
     ),
     Requirement(

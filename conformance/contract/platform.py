@@ -92,6 +92,11 @@ class Platform:
         return dict(self.profile.session_headers)
 
     @property
+    def agent_chooses_the_form(self) -> bool:
+        """The agent, not the Accept header, decides whether an answer is JSON or a stream."""
+        return self.profile.negotiation == "agent"
+
+    @property
     def emulated(self) -> bool:
         return self.time_factor != 1
 

@@ -24,6 +24,7 @@ from .catalogue import BY_ID, CATALOGUE, EVERY_REQUIREMENT, Level, Requirement
 
 DEFAULT = "oci-hosted"
 _FILESYSTEMS = ("read-only-root", "writable-memory")
+_NEGOTIATIONS = ("accept", "agent")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class Profile:
     endpoint_method: str
     endpoint_path: str
     endpoint_json: Any
+    # How the answer's form is chosen: "accept" (the platform asks for a stream with Accept:
+    # text/event-stream, and NEGOTIATE-* judge it) or "agent" (the agent chooses JSON or SSE, e.g.
+    # by its own body fields: a stream it serves is judged all the same).
+    negotiation: str
     injected_env: dict[str, str]  # what candidates are started with (dummy values)
     reserved_prefixes: tuple[str, ...]
     read_only_root: bool
@@ -158,6 +163,7 @@ def parse(text: str, where: str) -> Profile:
         ready=_probe(where, probes, "ready"), health=_probe(where, probes, "health") if "health" in probes else None,
         endpoint_method=read.text("endpoint.method"), endpoint_path=read.text("endpoint.path"),
         endpoint_json=read.value("endpoint.json"),
+        negotiation=_negotiation(where, read),
         injected_env={k: str(v) for k, v in read.table("env.injected").items()},
         reserved_prefixes=tuple(read.strings("env.reserved_prefixes")),
         read_only_root=filesystem == "read-only-root", writable_paths=tuple(read.strings("filesystem.writable")),
@@ -185,6 +191,14 @@ def _rules(where: str, read: "_Reader") -> dict[str, Rule]:
             raise ConfigError(f"profile {where}: [requirements.{rid}] level must be MUST or SHOULD, not {level!r}")
         rules[rid] = Rule(r.text("source", ""), r.text("url", ""), r.text("title", ""), r.text("fix", ""), level)
     return rules
+
+
+def _negotiation(where: str, read: "_Reader") -> str:
+    value = read.text("endpoint.negotiation", "accept")
+    if value not in _NEGOTIATIONS:
+        raise ConfigError(f"profile {where}: endpoint.negotiation must be one of {', '.join(_NEGOTIATIONS)}, "
+                          f"not {value!r}")
+    return value
 
 
 def _probe(where: str, probes: dict, role: str) -> Probe:

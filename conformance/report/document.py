@@ -44,6 +44,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
                 "title": r.requirement.title,
                 "fix": r.requirement.fix,
                 "status": r.status,
+                "cause": r.cause,
                 "evidence": list(r.evidence),
             }
             for r in results

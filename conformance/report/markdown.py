@@ -35,6 +35,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["```", ""]
         if r["status"] == Status.FAIL:
             lines += [f"**How to fix:** {r.get('fix') or 'see the requirement in the catalogue'}", ""]
+        elif r.get("cause"):
+            lines += [f"**Not checked** because of {r['cause']}: fix that first.", ""]
         else:
             lines += ["**Error:** this requirement could not be checked; the evidence names the cause.", ""]
     skipped = [r for r in report["requirements"] if r["status"] == Status.SKIP]

@@ -7,6 +7,7 @@ this run is `skip` with the reason (not implemented, or not selected) — never 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -44,6 +45,7 @@ class RequirementResult:
     requirement: Requirement
     status: Status
     evidence: list[str] = field(default_factory=list)
+    cause: str = ""  # an `error`'s root cause: the ID whose defect kept it from being checked
 
     @property
     def id(self) -> str:
@@ -90,7 +92,55 @@ def aggregate(
             results.append(RequirementResult(requirement, Status.SKIP, [NOT_SELECTED]))
         else:
             results.append(RequirementResult(requirement, Status.SKIP, [NOT_IMPLEMENTED]))
+    _trace_causes(results)
     return results
+
+
+_SEE = re.compile(r"\(see ([^()\s]+)\)")  # errors.see()'s words
+
+
+def _trace_causes(results: list[RequirementResult]) -> None:
+    """Each `error` that names another requirement's defect ("(see READY-200)") gets the root of
+    that chain as its `cause`: a requirement that failed on its own evidence, or one that errs
+    naming nothing further (an error of its own)."""
+    by_id = {r.id: r for r in results}
+
+    def named(result: RequirementResult) -> str:
+        for line in result.evidence:
+            for rid in _SEE.findall(line):
+                other = by_id.get(rid)
+                if rid != result.id and other is not None and other.status in (Status.FAIL, Status.ERROR):
+                    return rid
+        return ""
+
+    for result in results:
+        if result.status != Status.ERROR:
+            continue
+        seen, current = {result.id}, named(result)
+        while current and by_id[current].status == Status.ERROR:
+            seen.add(current)
+            further = named(by_id[current])
+            if not further or further in seen:
+                break
+            current = further
+        result.cause = current
+
+
+def causes(rows) -> tuple[list[str], dict[str, list[str]]]:
+    """From the report's rows: (the MUSTs not met on their own evidence, or erring naming no
+    other; and for each requirement whose defect kept MUSTs from being checked, those MUSTs).
+    The first are the verdict's causes, the second its knock-ons, never headlined as causes."""
+    own: list[str] = []
+    knocked: dict[str, list[str]] = {}
+    for r in rows:
+        if r["level"] != MUST or r["status"] not in (Status.FAIL, Status.ERROR):
+            continue
+        cause = r.get("cause", "") if r["status"] == Status.ERROR else ""
+        if cause:
+            knocked.setdefault(cause, []).append(r["id"])
+        else:
+            own.append(r["id"])
+    return own, knocked
 
 
 def verdict(results: list[RequirementResult]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..contract.catalogue import Level
-from .results import Status
+from .results import Status, causes
 
 _MARK = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip"}
 
@@ -19,12 +19,19 @@ def profile_line(report: dict[str, Any]) -> str:
 
 
 def verdict_line(report: dict[str, Any]) -> str:
+    """`Verdict: FAIL (…) — MUST not met: IMAGE-PLATFORM; and 12 MUSTs not checked because of
+    IMAGE-PLATFORM`: the root causes first, each knock-on counted under its cause, never headlined."""
     rows = report["requirements"]
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in Status}
-    must_bad = [r["id"] for r in rows if r["level"] == Level.MUST and r["status"] in (Status.FAIL, Status.ERROR)]
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    why = f" — MUST not met: {', '.join(must_bad)}" if must_bad else ""
-    return f"Verdict: {report['verdict'].upper()} ({tally}){why}"
+    own, knocked = causes(rows)
+    levels = {r["id"]: r["level"] for r in rows}
+    parts = [f"MUST not met: {', '.join(own)}"] if own else []
+    parts += [f"{len(ids)} MUST{'s' if len(ids) > 1 else ''} not checked because of {cause}"
+              + ("" if levels.get(cause) == Level.MUST else f" ({levels.get(cause, 'run error')})")
+              for cause, ids in knocked.items()]
+    line = f"Verdict: {report['verdict'].upper()} ({tally})"
+    return f"{line} — " + "; and ".join(parts) if parts else line
 
 
 def calls_line(report: dict[str, Any]) -> str:
@@ -58,6 +65,8 @@ def engine_line(report: dict[str, Any]) -> str:
     what = (f"{engine['kind']} {engine.get('version', '')} (API {engine.get('api_version', '?')}, "
             f"{engine.get('os', '?')}{rootless}) at {engine.get('address', '?')}")
     reached = f"; candidates reached {engine['reached']}" if engine.get("reached") else ""
-    emulated = f"; {engine['emulated']}" if engine.get("emulated") else ""
+    # Emulation is the candidates' slowness: no word of it where no candidate ran.
+    ran = bool((report.get("measurements") or {}).get("startups"))
+    emulated = f"; {engine['emulated']}" if engine.get("emulated") and ran else ""
     return f"Engine: {what}{reached}{emulated}."
 

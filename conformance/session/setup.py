@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ..candidate import labels, sandbox
 from ..candidate.logs import LogKeeper
-from ..contract import profile
+from ..contract import profile, secrets
 from ..contract.agent_config import AgentConfig, resolve_config
 from ..errors import BundleError, ConfigError, VulnReportError
 from ..image import vulns
@@ -43,6 +44,8 @@ def new_state(config: pytest.Config, image_ref: str) -> RunState:
     contract = _refused_unless(config, image_ref, "profile refused",
                                lambda: profile_of(config.getoption("profile"), agent_config))
     agent_config = agent_config.for_profile(contract.endpoint_method, contract.endpoint_path, contract.endpoint_json)
+    agent_config = _refused_unless(config, image_ref, "agent environment refused",
+                                   lambda: with_environment(agent_config, config, contract), contract)
     vuln_path = config.getoption("vuln_report")
     # A report the suite cannot read decides nothing: refused before any container starts.
     vuln_raw, vuln_report = _refused_unless(config, image_ref, "vulnerability report refused", lambda: (
@@ -69,6 +72,20 @@ def _refused_unless(config: pytest.Config, image_ref: str, what: str, make, cont
         message = f"{what}: {exc}"
         reports.write_refusal(config, image_ref, message, contract)
         raise Refused(message) from None
+
+
+def with_environment(agent_config: AgentConfig, config: pytest.Config, contract: profile.Profile) -> AgentConfig:
+    """The agent config with the agent's own environment: its `[env]`, then `--env-file`, then
+    `--env` (a later value of a name wins). A name the platform reserves is refused: the platform
+    sets it, and a candidate given another value would not be started as the platform starts it."""
+    env_file = config.getoption("env_file", None)
+    env = secrets.merged(agent_config.env, secrets.parse_env_file(env_file) if env_file else (),
+                         secrets.parse_env_options(config.getoption("env", None) or (), os.environ))
+    reserved = [name for name, _ in env if contract.is_reserved(name)]
+    if reserved:
+        raise ConfigError(f"{reserved[0]} is reserved by the {contract.name} platform, which sets it itself: give the "
+                          "agent its setting under another name")
+    return replace(agent_config, env=env)
 
 
 def profile_of(option: str | None, agent_config: AgentConfig) -> profile.Profile:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
+from conformance.check import NotChecked, see
 from conformance.candidate.engine import connect, inspect_image
 from conformance.contract.catalogue import LIFECYCLE_IDS
 from conformance.lifecycle.session import SessionTrials
@@ -84,7 +85,7 @@ def candidates(run_state, run_context, docker_client, image_info) -> CandidateFa
     return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, run_context.budgets,
                             run_state.internal_network, _measure_then(run_state.before_remove, run_state),
                             reach=run_context.reach, engine_kind=run_context.engine_kind,
-                            platform=run_context.platform)
+                            platform=run_context.platform, agent_env=run_state.config.env)
 
 
 def _measure_then(keep_log, run_state):
@@ -214,6 +215,25 @@ def endpoint_answers(candidate, http, agent_config, run_state):
 
 
 PARALLEL_ANSWERS = 6  # at once: a declared endpoint's six answers overlap a model's latency
+
+
+@pytest.fixture(scope="session")
+def require_served(endpoint_answers, platform):
+    """`require_served(endpoint, mode=None)`: raises NotChecked "(see ENDPOINT-SERVES)" when the
+    endpoint does not serve its own example request (in `mode`, or in either): a check of its
+    answer's form would only repeat that defect. ENDPOINT-SERVES itself reports it, once."""
+
+    def require(endpoint, mode: str | None = None) -> None:
+        stream = endpoint_answers(endpoint, modes.SSE_MODE)
+        problems = modes.serving_problems(endpoint_answers(endpoint, modes.JSON_MODE), stream.answer,
+                                          stream_asked_must_succeed=not platform.agent_chooses_the_form)
+        problems = [p for p in problems if mode is None or p[0] == mode]
+        if problems:
+            shown, answer, problem = problems[0]
+            raise NotChecked(f"{endpoint.label} with Accept: {shown} {problem} to its own example request, so its "
+                             f"answer's form cannot be judged {see('ENDPOINT-SERVES')}")
+
+    return require
 
 
 @pytest.fixture(scope="session")

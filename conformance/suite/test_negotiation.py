@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.check import JSON_ACCEPTS, SSE_ACCEPTS, fail, json_problem, sse_problem
+from conformance.check import JSON_ACCEPTS, JSON_MODE, SSE_ACCEPTS, SSE_MODE, fail, json_problem, sse_problem
 
 
 def _accept_id(accept):
@@ -15,7 +15,8 @@ def _accept_id(accept):
 
 @pytest.mark.requirement("NEGOTIATE-JSON")
 @pytest.mark.parametrize("accept", JSON_ACCEPTS, ids=_accept_id)
-def test_json_unless_event_stream_is_accepted(endpoint, accept, endpoint_answers, evidence):
+def test_json_unless_event_stream_is_accepted(endpoint, accept, endpoint_answers, require_served, evidence):
+    require_served(endpoint, JSON_MODE)
     answer = endpoint_answers(endpoint, accept)
     evidence.append(answer.summary())
     problem = json_problem(answer)
@@ -26,7 +27,8 @@ def test_json_unless_event_stream_is_accepted(endpoint, accept, endpoint_answers
 
 @pytest.mark.requirement("NEGOTIATE-SSE")
 @pytest.mark.parametrize("accept", SSE_ACCEPTS, ids=_accept_id)
-def test_event_stream_when_accepted(endpoint, accept, sse_captures, evidence):
+def test_event_stream_when_accepted(endpoint, accept, sse_captures, require_served, evidence):
+    require_served(endpoint, SSE_MODE)
     capture = sse_captures(endpoint, accept)
     evidence.append(capture.answer.summary())
     problem = sse_problem(capture.answer)

@@ -36,16 +36,17 @@ def test_the_session_header_changes_nothing(candidate, agent_config, platform, e
     names = ", ".join(platform.session_headers)
     evidence += [f"without {names}: {without.summary()}", f"with it: {with_.summary()}"]
     if without.status is None or without.status >= 500:
-        raise NotChecked(f"{endpoint.label} fails without the header too ({without.summary()}) {see('READY-TRUTHFUL')}")
+        raise NotChecked(f"{endpoint.label} fails without the header too ({without.summary()}) {see('ENDPOINT-SERVES')}")
     if with_.status != without.status or mediatype.essence(with_.content_type) != mediatype.essence(without.content_type):
         fail(f"{endpoint.label} answers {with_.summary()} with {names}, and {without.summary()} without it",
              with_.evidence())
 
 
 @pytest.mark.requirement("RESPONSES-EVENTS")
-def test_the_responses_event_stream(candidate, http, agent_config, evidence):
+def test_the_responses_event_stream(candidate, http, agent_config, require_served, evidence):
     candidate.require_serving()
     endpoint = _declared(agent_config, "/responses")
+    require_served(endpoint)
     body = {**(endpoint.json if isinstance(endpoint.json, dict) else {}), "stream": True}
     answer = request(http, endpoint.method, endpoint.path, body=json.dumps(body).encode(),
                      headers={"Content-Type": mediatype.JSON, "Accept": mediatype.EVENT_STREAM})

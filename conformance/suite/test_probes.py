@@ -132,9 +132,12 @@ def test_endpoints_serve_once_ready(candidate, agent_config, budgets, platform, 
     first = json_mode(startup.first_calls)
     evidence += [f"  {answer.summary()}" for answer in first]
     failed = unserved(first)
+    if failed and startup.settled_s is None:
+        # Never served, not only served early: that is ENDPOINT-SERVES' defect, reported there once.
+        raise NotChecked(f"{failed[0].method} {failed[0].target} answered {failed[0].status or failed[0].error} right "
+                         f"after, and still 5xx or nothing {budgets.startup_s:g} s later {see('ENDPOINT-SERVES')}")
     if failed:
-        settled = (f"they answered without 5xx {startup.settled_s:.2f} s later" if startup.settled_s is not None
-                   else f"they still answered 5xx or nothing {budgets.startup_s:g} s later")
+        settled = f"they answered without 5xx {startup.settled_s:.2f} s later"
         fail(f"{_ready_said(platform)} but {failed[0].method} {failed[0].target} answered "
              f"{failed[0].status or failed[0].error} right after; {settled}",
              [line for answer in failed for line in answer.evidence()])

@@ -116,6 +116,22 @@ def call_all(client: httpx.Client, config: AgentConfig, accept: str | None = JSO
     return [call(client, endpoint, accept) for endpoint in config.endpoints]
 
 
+def serving_problems(json_answer: exchange.Exchange, sse_answer: exchange.Exchange,
+                     stream_asked_must_succeed: bool = True) -> list[tuple[str, exchange.Exchange, str]]:
+    """(mode, answer, problem) for each mode in which an endpoint does not serve its example
+    request (ENDPOINT-SERVES): no answer or not a 2xx. `stream_asked_must_succeed`: False where the
+    agent, not Accept, chooses the form: then a 4xx to `Accept: text/event-stream` (406) is its
+    choice, and only no answer or a 5xx there fails."""
+    found = []
+    for mode, answer in ((JSON_MODE, json_answer), (SSE_MODE, sse_answer)):
+        strict = mode == JSON_MODE or stream_asked_must_succeed
+        if answer.status is None:
+            found.append((mode, answer, f"no answer: {answer.error}"))
+        elif answer.status >= 500 or (strict and not 200 <= answer.status < 300):
+            found.append((mode, answer, f"answered {answer.status}"))
+    return found
+
+
 def unserved(answers: list[exchange.Exchange]) -> list[exchange.Exchange]:
     """Answers that mean "not actually ready": no answer at all, or a 5xx."""
     return [a for a in answers if a.status is None or a.status >= 500]

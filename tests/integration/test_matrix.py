@@ -21,6 +21,18 @@ def test_sample_gets_its_expected_verdict(sample, built_samples, run_cli):
     for rid in sample.expected.fail:
         assert run.requirement(rid)["evidence"], f"{rid} failed without evidence"
         assert f"### {rid} (" in run.report_md and "**How to fix:**" in run.report_md
+    # One root cause per failure: a MUST in error names the requirement whose defect kept it from
+    # being checked (an error of the run itself names none, and says so in its evidence).
+    for row in run.report["requirements"]:
+        if row["level"] == "MUST" and row["status"] == "error" and not row["cause"]:
+            assert sample.expected.error == "runtime" or row["id"] in _errors_of_their_own(run.report), row
+
+
+def _errors_of_their_own(report) -> set[str]:
+    """MUSTs that err for a reason of their own (a check that could not run, a refused scanner
+    report), which the headline names as causes."""
+    return {r["id"] for r in report["requirements"] if r["status"] == "error" and not r["cause"]
+            and any("could not run" in line or "refused" in line or "not checked" in line for line in r["evidence"])}
 
 
 def test_reserved_variable_values_never_reach_the_report(built_samples, run_cli):

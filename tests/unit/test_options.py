@@ -24,11 +24,12 @@ def test_every_option_given_reaches_pytest_as_given():
     argv = forwarded("--agent-config", "a.toml", "--endpoint", "POST /a", "--endpoint", "GET /b", "--json", "{}",
                      "--report-json", "r.json", "--report-md", "r.md", "--report-html", "r.html",
                      "--vuln-report", "v.json", "--scan-timeout", "5", "--certify", "out", "--fuzz-examples", "0", "--fuzz-seed", "7",
-                     "--no-egress", "--profile", "cloud-run")
+                     "--no-egress", "--profile", "cloud-run", "--env", "A=1", "--env", "HOME", "--env-file", "e.env")
     for expected in ("--profile=cloud-run", "--agent-config=a.toml", "--endpoint=POST /a", "--endpoint=GET /b", "--json={}",
                      "--report-json=r.json", "--report-md=r.md", "--report-html=r.html", "--vuln-report=v.json",
                      "--scan-timeout=5.0",
-                     "--certify=out", "--fuzz-examples=0", "--fuzz-seed=7", "--no-egress"):
+                     "--certify=out", "--fuzz-examples=0", "--fuzz-seed=7", "--no-egress", "--env=A=1", "--env=HOME",
+                     "--env-file=e.env"):
         assert expected in argv
     assert {o.flag for o in options.OPTIONS} <= {a.split("=")[0] for a in argv}
 

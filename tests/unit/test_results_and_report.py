@@ -83,7 +83,7 @@ def test_json_report_has_exactly_the_documented_shape(tmp_path):
     assert data["verdict"] == "fail" and data["duration_s"] == 1.235
     assert [r["id"] for r in data["requirements"]] == list(requirements.IDS)
     for row in data["requirements"]:
-        assert set(row) == {"id", "level", "title", "fix", "status", "evidence"}
+        assert set(row) == {"id", "level", "title", "fix", "status", "cause", "evidence"}
         assert row["status"] in ("pass", "fail", "error", "skip")
         assert all(isinstance(line, str) for line in row["evidence"])
 
@@ -112,3 +112,43 @@ def test_terminal_table_one_row_per_requirement():
     assert lines[0].startswith("Verdict: FAIL")
     assert len(lines) == 1 + len(requirements.IDS)
     assert "READY-200" in lines[8] and "FAIL" in lines[8]
+
+
+def test_an_errors_cause_is_the_root_of_its_chain():
+    checks = [
+        CheckResult("a", "IMAGE-PLATFORM", "fail", ("the image is linux/amd64",)),
+        CheckResult("b", "READY-200", "error", ("not checked: it cannot be started (see IMAGE-PLATFORM)",)),
+        CheckResult("c", "READY-JSON", "error", ("not checked: no answer to judge (see READY-200)",)),
+        CheckResult("d", "HEALTH-200", "error", ("not checked: the check could not run (call): KeyError",)),
+        CheckResult("e", "HEALTH-JSON", "error", ("not checked (see HEALTH-JSON)",)),  # names itself: no cause
+    ]
+    results = by_id(aggregate(checks, {c.requirement_id for c in checks}))
+    assert results["READY-200"].cause == "IMAGE-PLATFORM"
+    assert results["READY-JSON"].cause == "IMAGE-PLATFORM"  # through READY-200, to the root
+    assert results["HEALTH-200"].cause == "" and results["HEALTH-JSON"].cause == ""
+    assert results["IMAGE-PLATFORM"].cause == ""  # a failure is its own cause
+
+
+def test_the_headline_names_causes_and_counts_their_knock_ons():
+    checks = [
+        CheckResult("a", "IMAGE-PLATFORM", "fail", ("the image is linux/arm64",)),
+        CheckResult("b", "READY-200", "error", ("not checked (see IMAGE-PLATFORM)",)),
+        CheckResult("c", "HEALTH-200", "error", ("not checked (see IMAGE-PLATFORM)",)),
+        CheckResult("d", "STARTUP-TIME", "error", ("not checked (see IMAGE-PLATFORM)",)),  # a SHOULD: not counted
+    ]
+    report = document.build("agent:v1", None, aggregate(checks, {c.requirement_id for c in checks}), 1.0)
+    assert terminal.verdict_line(report).endswith(
+        "— MUST not met: IMAGE-PLATFORM; and 2 MUSTs not checked because of IMAGE-PLATFORM")
+    exited = [CheckResult("a", "STARTUP-TIME", "fail", ("exited with code 1",)),
+              CheckResult("b", "READY-200", "error", ("not checked (see STARTUP-TIME)",))]
+    report = document.build("agent:v1", None, aggregate(exited, {c.requirement_id for c in exited}), 1.0)
+    assert terminal.verdict_line(report).endswith("— 1 MUST not checked because of STARTUP-TIME (SHOULD)")
+
+
+def test_the_engine_line_speaks_of_emulation_only_where_a_candidate_ran():
+    engine = {"kind": "Docker", "version": "27", "emulated": "linux/arm64 candidates run under emulation"}
+    report = document.build("agent:v1", None, aggregate([], set()), 1.0, engine=engine)
+    assert "emulation" not in terminal.engine_line(report)
+    measured = {"startups": [{"candidate": "shared"}], "streams": [], "probes": [], "fuzz": []}
+    report = document.build("agent:v1", None, aggregate([], set()), 1.0, measured, engine=engine)
+    assert "emulation" in terminal.engine_line(report)

@@ -1,0 +1,63 @@
+"""The agent's own endpoints, before their form is judged: each answers its own example request
+(ENDPOINT-SERVES), and, where the agent chooses the form (AgentCore's /invocations), answers JSON
+or an event stream (ANSWER-JSON-OR-SSE). An endpoint that does not serve is reported here once;
+the negotiation, stream and error checks of that endpoint say "(see ENDPOINT-SERVES)"."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.check import JSON_MODE, SSE_MODE, NotChecked, fail, mediatype, see
+from conformance.wire.modes import serving_problems
+
+
+def _environment(agent_config, platform) -> str:
+    given = agent_config.env_names
+    if given:
+        return (f"the agent was given {', '.join(given)} (values not shown), beside the platform's "
+                f"{platform.name_list(platform.reserved_env) or 'none'}")
+    return ("the agent was given no environment of its own: one that needs a model or credentials to answer "
+            "gets them with --env NAME=VALUE, --env-file FILE or [env] in the agent config (or runs in its mock mode)")
+
+
+@pytest.mark.requirement("ENDPOINT-SERVES")
+def test_each_endpoint_serves_its_example(endpoint, endpoint_answers, agent_config, platform, evidence, run_state):
+    json_answer = endpoint_answers(endpoint, JSON_MODE)
+    stream = endpoint_answers(endpoint, SSE_MODE)
+    evidence += [f"Accept: {JSON_MODE}: {json_answer.summary()}", f"Accept: {SSE_MODE}: {stream.answer.summary()}"]
+    evidence.append(_environment(agent_config, platform))
+    if run_state.internal_network:
+        evidence.append("--no-egress: the agent cannot reach a model or any other service outside the run")
+    problems = serving_problems(json_answer, stream.answer,
+                                stream_asked_must_succeed=not platform.agent_chooses_the_form)
+    if not problems:
+        return
+    mode, answer, problem = problems[0]
+    lines = [line for _, a, _ in problems for line in a.evidence()]
+    if answer.status is not None and 400 <= answer.status < 500:
+        lines.append(f"a 4xx: the endpoint refuses its example body; declare the request it accepts in the agent "
+                     f"config (json = …)")
+    fail(f"{endpoint.label} with Accept: {mode} {problem} to its own example request"
+         + (f" (and {len(problems) - 1} more mode)" if len(problems) > 1 else ""), lines)
+
+
+@pytest.mark.requirement("ANSWER-JSON-OR-SSE")
+def test_the_answer_is_json_or_an_event_stream(endpoint, endpoint_answers, evidence):
+    judged = 0
+    for accept in (JSON_MODE, SSE_MODE):
+        got = endpoint_answers(endpoint, accept)
+        answer = getattr(got, "answer", got)
+        evidence.append(f"Accept: {accept}: {answer.summary()}")
+        if answer.status is None or not 200 <= answer.status < 300:
+            continue  # not served: ENDPOINT-SERVES reports it
+        judged += 1
+        if mediatype.is_media_type(answer.content_type, mediatype.EVENT_STREAM):
+            continue  # the stream itself is SSE-FRAMING's
+        if not mediatype.is_media_type(answer.content_type, mediatype.JSON):
+            fail(f"{endpoint.label} answered Content-Type {mediatype.describe(answer.content_type)}: neither "
+                 "application/json nor text/event-stream", answer.evidence())
+        problem = answer.json_error()
+        if problem:
+            fail(f"{endpoint.label} declares application/json but its body is not JSON: {problem}", answer.evidence())
+    if not judged:
+        raise NotChecked(f"{endpoint.label} answered no 2xx to judge the form of {see('ENDPOINT-SERVES')}")
