@@ -19,6 +19,8 @@ from ..errors import ConfigError
 # RFC 9110 token: what an HTTP method may be made of.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 DEFAULT_BODY = {"message": "hello", "thread_id": "conformance"}
+# `[product]`: who hands the image in for certification (recorded in the report, never checked).
+PRODUCT_KEYS = ("vendor", "product", "version", "contact")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class AgentConfig:
     profile: str = ""  # the contract profile it names ("" : --profile's, else the default)
     port: int | None = None  # the port the agent serves on, when the config says (checked against the profile)
     endpoints_given: bool = False  # False: the profile's default endpoint stands in
+    product: tuple[tuple[str, str], ...] = ()  # [product]: (key, value) in PRODUCT_KEYS order
 
     def for_profile(self, method: str, path: str, body: Any) -> "AgentConfig":
         """This config with the profile's default endpoint where it declares none."""
@@ -99,7 +102,7 @@ class AgentConfig:
             "source": self.source,
             "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
             "budgets": dict(vars(self.budgets)),
-        }
+        } | ({"product": dict(self.product)} if self.product else {})
 
 
 def _endpoint(where: str, method: Any, path: Any, body: Any) -> Endpoint:
@@ -121,10 +124,10 @@ def _budget(where: str, table: dict[str, Any], key: str, default: float) -> floa
 
 def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     """Validate a parsed TOML document; every error names `source` and the offending key."""
-    unknown = set(data) - {"endpoints", "budgets", "profile", "port"}
+    unknown = set(data) - {"endpoints", "budgets", "profile", "port", "product"}
     if unknown:
         raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]], [budgets], "
-                          "profile and port")
+                          "[product], profile and port")
     profile = data.get("profile", "")
     if not isinstance(profile, str):
         raise ConfigError(f'{source}: profile: expected a profile name such as "cloud-run", got {profile!r}')
@@ -162,7 +165,21 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     if extra:
         raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
     budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
-    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None)
+    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None,
+                       _product(source, data.get("product", {})))
+
+
+def _product(source: str, table: Any) -> tuple[tuple[str, str], ...]:
+    """`[product]`: vendor, product, version, contact, each a non-empty string when given."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: product: expected a [product] table with {', '.join(PRODUCT_KEYS)}")
+    extra = set(table) - set(PRODUCT_KEYS)
+    if extra:
+        raise ConfigError(f"{source}: product: unknown key {sorted(extra)[0]!r}; expected {', '.join(PRODUCT_KEYS)}")
+    for key, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{source}: product.{key}: expected a non-empty string, got {value!r}")
+    return tuple((key, table[key].strip()) for key in PRODUCT_KEYS if key in table)
 
 
 def load_config_file(path: str | Path) -> AgentConfig:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..contract.catalogue import Level
+from .completeness import headline
 from .results import Status
 
 _MARK = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip"}
@@ -24,7 +25,7 @@ def verdict_line(report: dict[str, Any]) -> str:
     must_bad = [r["id"] for r in rows if r["level"] == Level.MUST and r["status"] in (Status.FAIL, Status.ERROR)]
     tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     why = f" — MUST not met: {', '.join(must_bad)}" if must_bad else ""
-    return f"Verdict: {report['verdict'].upper()} ({tally}){why}"
+    return f"Verdict: {report['verdict'].upper()} ({tally}){why}{headline(report)}"
 
 
 def calls_line(report: dict[str, Any]) -> str:
