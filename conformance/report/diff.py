@@ -3,7 +3,7 @@
 A and B are bundles (their report.json) or report files. The header says what differs about the
 runs themselves (image, profile, suite, verdict); then each requirement whose status or evidence
 changed: the status change, and the evidence lines only one side has. Lines that differ only in
-their figures (times, sizes, counts: measured, never the same twice) are counted, not listed.
+measured figures (times, sizes, rates: never the same twice) are counted, not listed.
 A status that differs makes the exit status 1.
 """
 
@@ -16,7 +16,9 @@ from typing import Any
 
 MAX_LINES = 6  # evidence lines shown per side and requirement
 MAX_BYTES = 64 * 1024 * 1024
-_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+# Measured figures: a number with a unit of time, size or rate, or with a decimal point. A bare
+# integer (a status code, a port, a count of findings) is behaviour, and stays.
+_FIGURE = re.compile(r"\b\d+(?:\.\d+)? ?(?:ms|s|µs|B|KiB|MiB|bytes|/s)(?![\w/])|\b\d+\.\d+\b")
 
 
 class Unreadable(Exception):
@@ -60,7 +62,7 @@ def _evidence_change(a: list[str], b: list[str]) -> list[str]:
     out += [f"    + {x}" for x in only_b[:MAX_LINES]] + ([f"    + … {len(only_b) - MAX_LINES} more"]
                                                         if len(only_b) > MAX_LINES else [])
     if figures:
-        out.append(f"    ({figures} line{'s' if figures > 1 else ''} differ only in measured figures)")
+        out.append(f"    ({figures} {'lines differ' if figures > 1 else 'line differs'} only in measured figures)")
     return out
 
 
