@@ -59,7 +59,7 @@ def subject(image: dict[str, Any]) -> list[dict[str, Any]]:
     """The image as resource descriptors: its config digest first, then each repo digest."""
     items = []
     if image.get("id", "").startswith("sha256:"):
-        items.append({"name": image["ref"], "digest": {"sha256": image["id"].removeprefix("sha256:")},
+        items.append({"name": image["ref"].partition("@")[0], "digest": {"sha256": image["id"].removeprefix("sha256:")},
                       "mediaType": CONFIG_MEDIA_TYPE})
     for repo_digest in image.get("repo_digests", []):
         name, _, digest = repo_digest.partition("@")
