@@ -11,7 +11,6 @@ from pathlib import Path
 from conformance import certification
 from conformance.contract import profile
 from conformance.contract.agent_config import AgentConfig
-from conformance.contract.catalogue import for_profile
 from conformance.image.config import from_attrs
 from conformance.report import bundle, document
 from conformance.report.results import CheckResult, Status, aggregate
@@ -34,7 +33,7 @@ def openssl_key(directory: Path, kind: str = "ed25519") -> tuple[Path, Path]:
 
 
 def statuses(overrides: dict[str, Status] | None = None) -> dict[str, Status]:
-    ids = [r.id for r in for_profile(profile.load(profile.DEFAULT))]
+    ids = [r.id for r in profile.load(profile.DEFAULT).requirements()]
     return {rid: (overrides or {}).get(rid, Status.PASS) for rid in ids}
 
 
@@ -44,10 +43,11 @@ def make_bundle(directory: Path, *, sign_key: Path | None = None, overrides: dic
     checks = [CheckResult(f"test_{rid.lower()}", rid, status, (f"{rid} {status}: took 12 ms",), 0.01,
                           f"conformance/suite/test_x.py::test_{rid.lower()}") for rid, status in chosen.items()
               if status != Status.SKIP]
-    config = AgentConfig()
+    config, contract = AgentConfig(), profile.load(profile.DEFAULT)
     inputs = certification.prepare(certify=True, sign_key=str(sign_key) if sign_key else None, expected_failures=None,
-                                   contract=profile.load(profile.DEFAULT), agent_config=config)
-    report = document.build(IMAGE.ref, IMAGE, aggregate(checks, set(chosen)), 3.2)
+                                   contract=contract, agent_config=config)
+    results = aggregate(checks, set(chosen), requirements=contract.requirements())
+    report = document.build(IMAGE.ref, IMAGE, results, 3.2, profile=contract)
     certification.amend(report, inputs)
     bundle.prepare(directory)
     bundle.write(directory, report=report, checks=checks, image=IMAGE, agent_config=config.as_dict(), options={},
