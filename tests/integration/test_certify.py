@@ -19,7 +19,7 @@ import pytest
 from conformance import __version__
 from conformance.contract.agent_config import AgentConfig
 from conformance.contract.catalogue import IDS
-from conformance.plugin import CERTIFY_FUZZ_SEED
+from conformance.session.setup import CERTIFY_FUZZ_SEED
 from conformance.report import attestation
 from conformance.report import bundle as bundle_files
 from tests.helpers import finish, start_cli
