@@ -35,6 +35,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from ..contract.agent_config import AgentConfig
+from ..contract import platform
 from ..errors import NotChecked
 from ..wire import exchange, mediatype, rawhttp, sse
 from ..wire.curl import REPRO_PREFIX
@@ -472,8 +473,7 @@ class _Sender:
         return zlib.crc32(request.to_bytes("h")) % WHOLE_STREAM_EVERY == 0
 
     def _health(self) -> int | None:
-        return exchange.request(self.probe, "GET", self.candidate.platform.health_path,
-                                timeout_s=HEALTH_AFTER_TIMEOUT_S).status
+        return exchange.request(self.probe, "GET", platform.health_path(), timeout_s=HEALTH_AFTER_TIMEOUT_S).status
 
     def _probe_after(self, received: tuple[str, ...]):
         status = self._health()
