@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Arguments after `--` go to pytest (e.g. `-- -n 2 -k READY`). "
         "Exit status: 0 verdict pass, 1 verdict fail, 2 usage or infrastructure error. "
         "`agent-conformance init IMAGE` drafts an agent.toml from the image's OpenAPI document; "
+        "`agent-conformance verify DIR [--key PUB] [--image REF] [--max-age DAYS] [--min-suite VERSION]` checks "
+        "a certification bundle; `agent-conformance diff A B` compares two runs (bundles or report.json files); "
         "`agent-conformance matrix [NAME …]` builds the bundled sample agents and checks each gets its "
         "expected verdict (see `agent-conformance matrix --help`).",
     )
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return _matrix(argv[1:], extra)
     if argv[:1] == ["init"]:  # likewise: an image named "init" is `init:latest`
         return _init(argv[1:])
+    if argv[:1] in (["verify"], ["diff"]):  # the certifier's commands (and likewise for images so named)
+        from . import review
+
+        return review.verify_main(argv[1:]) if argv[0] == "verify" else review.diff_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_requirements:

@@ -59,6 +59,10 @@ OPTIONS = (
            "SECONDS", float, default=DEFAULT_SCAN_TIMEOUT_S),
     Option("--certify", "write a certification bundle into DIR: reports, junit.xml, image and config, "
            "candidates' logs, SHA256SUMS", "DIR"),
+    Option("--sign-key", "sign the certification bundle's attestation with this private key (PEM: Ed25519 or "
+           "ECDSA P-256, as openssl or cosign write it; needs --certify)", "FILE"),
+    Option("--expected-failures", "requirement IDs (one a line) known to fail: they do not fail the run, an "
+           "unlisted failure does, and so does a listed ID that now passes (stale)", "FILE"),
     Option("--fuzz-examples", f"generated requests for ROBUST-INPUT (default {DEFAULT_FUZZ_EXAMPLES}; 0 skips "
            "fuzzing)", "N", int, default=DEFAULT_FUZZ_EXAMPLES),
     Option("--fuzz-seed", "seed the fuzzer for a reproducible run (default: random; derandomised when CI is set)",

@@ -21,6 +21,7 @@ from .contract.catalogue import BY_ID, Phase
 from .errors import InfrastructureError, NotChecked, RequirementFailed
 from .progress import Progress, terminal_allowed
 from .report import terminal
+from .report.certificate import summary_lines
 from .report.results import CheckResult, Status
 from .run_state import EVIDENCE, MARKER, STATE, RunState
 from .session import finish, reports, setup, start
@@ -221,10 +222,12 @@ class RunHooks:
             terminalreporter.write_line(f"agent-conformance: run stopped: {self.state.run_error}", red=True,
                                         bold=True)
         for i, line in enumerate(terminal.render_terminal(report)):
-            color = {"pass": "green", "fail": "red"}[report["verdict"]] if i == 0 else None
+            color = {"pass": "green", "incomplete": "yellow"}.get(report["verdict"], "red") if i == 0 else None
             terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
         if terminal.engine_line(report):
             terminalreporter.write_line(terminal.engine_line(report))
+        for line in summary_lines(report):  # identity, the attestation, the --expected-failures gate
+            terminalreporter.write_line(line)
         for line in reports.written(self.config, self.state):
             terminalreporter.write_line(line)
 

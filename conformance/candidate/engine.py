@@ -23,6 +23,7 @@ import requests
 import requests.exceptions
 
 from ..errors import InfrastructureError
+from ..image import reference
 from ..image.config import ImageInfo, from_attrs
 
 API_TIMEOUT_S = float(os.environ.get("AGENT_CONFORMANCE_DOCKER_TIMEOUT", "60"))
@@ -187,8 +188,17 @@ def first_line(exc: BaseException) -> str:
 
 
 def inspect_image(client: docker.DockerClient, ref: str) -> ImageInfo:
+    """The image `ref` names. `IMAGE@sha256:…` must be that image: the digest is its repo digest, or
+    its ID (a local build has no repo digest, and the engine does not look images up by ID in a
+    reference: `IMAGE`, else the ID, is asked for then, and the digest compared)."""
+    pinned = reference.split_digest(ref)
     try:
-        attrs = client.api.inspect_image(ref)
+        try:
+            attrs = client.api.inspect_image(ref)
+        except docker.errors.ImageNotFound:
+            if pinned is None:
+                raise
+            attrs = client.api.inspect_image(pinned[0] or pinned[1])
     except docker.errors.ImageNotFound:
         raise InfrastructureError(
             f"image {ref!r} is not in the local Docker engine: build it (`docker build -t {ref} .`) or pull it "
@@ -196,4 +206,8 @@ def inspect_image(client: docker.DockerClient, ref: str) -> ImageInfo:
         ) from None
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise InfrastructureError(f"cannot inspect image {ref!r}: {first_line(exc)}") from None
-    return from_attrs(ref, attrs)
+    image = from_attrs(ref, attrs)
+    wrong = reference.mismatch(ref, image)
+    if wrong:
+        raise InfrastructureError(wrong)
+    return image

@@ -19,6 +19,8 @@ from ..errors import ConfigError
 # RFC 9110 token: what an HTTP method may be made of.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 DEFAULT_BODY = {"message": "hello", "thread_id": "conformance"}
+# `[product]`: who hands the image in for certification (recorded in the report, never checked).
+PRODUCT_KEYS = ("vendor", "product", "version", "contact")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class AgentConfig:
     endpoints_given: bool = False  # False: the profile's default endpoint stands in
     # The agent's own environment (`[env]`, `--env-file`, `--env`): secrets, shown by name only.
     env: tuple[tuple[str, str], ...] = ()
+    product: tuple[tuple[str, str], ...] = ()  # [product]: (key, value) in PRODUCT_KEYS order
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -106,7 +109,7 @@ class AgentConfig:
             "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
             "budgets": dict(vars(self.budgets)),
             "env": list(self.env_names),  # names only: the values are secrets
-        }
+        } | ({"product": dict(self.product)} if self.product else {})
 
 
 def _endpoint(where: str, method: Any, path: Any, body: Any) -> Endpoint:
@@ -128,10 +131,10 @@ def _budget(where: str, table: dict[str, Any], key: str, default: float) -> floa
 
 def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     """Validate a parsed TOML document; every error names `source` and the offending key."""
-    unknown = set(data) - {"endpoints", "budgets", "profile", "port", "env"}
+    unknown = set(data) - {"endpoints", "budgets", "profile", "port", "env", "product"}
     if unknown:
         raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]], [budgets], "
-                          "[env], profile and port")
+                          "[env], [product], profile and port")
     env = _env_table(source, data.get("env", {}))
     profile = data.get("profile", "")
     if not isinstance(profile, str):
@@ -170,7 +173,21 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     if extra:
         raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
     budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
-    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None, env)
+    return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None,
+                       product=_product(source, data.get("product", {})), env=env)
+
+
+def _product(source: str, table: Any) -> tuple[tuple[str, str], ...]:
+    """`[product]`: vendor, product, version, contact, each a non-empty string when given."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: product: expected a [product] table with {', '.join(PRODUCT_KEYS)}")
+    extra = set(table) - set(PRODUCT_KEYS)
+    if extra:
+        raise ConfigError(f"{source}: product: unknown key {sorted(extra)[0]!r}; expected {', '.join(PRODUCT_KEYS)}")
+    for key, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{source}: product.{key}: expected a non-empty string, got {value!r}")
+    return tuple((key, table[key].strip()) for key in PRODUCT_KEYS if key in table)
 
 
 def _env_table(source: str, table: Any) -> tuple[tuple[str, str], ...]:

@@ -80,6 +80,7 @@ class Profile:
     # injected with a dummy; name → why (the report says so).
     withheld_env: dict[str, str] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)  # ID → how it reads here; only these apply
+    text: str = field(default="", repr=False, compare=False)  # the file as read: its digest names the contract
 
     @property
     def platform(self) -> str:
@@ -170,7 +171,7 @@ def parse(text: str, where: str) -> Profile:
         grace_s=float(read.number("lifecycle.sigterm_grace_s")),
         session_headers={k: str(v) for k, v in read.table("session.headers", {}).items()},
         withheld_env={k: str(v) for k, v in read.table("env.withheld", {}).items()},
-        rules=rules,
+        rules=rules, text=text,
     )
 
 

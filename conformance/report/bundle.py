@@ -6,7 +6,10 @@
     certification.json        suite version, image ID and repo digests, agent config, options
     repro.sh                  every failing generated request as a runnable curl
     vulnerability-report.json the scanner report NO-CRITICAL-VULNS was decided from, if any
+    profile.toml              the contract profile the run checked against, as read
+    agent-config.toml         the agent config file, when one was given
     logs/<name>.log           each candidate's output, saved just before it was removed
+    attestation.intoto.jsonl  the signed (or unsigned) in-toto statement over all of the above
     SHA256SUMS                `sha256sum -c SHA256SUMS` in DIR verifies all of the above
 
 Reproducible: the same image and config give the same bytes except timestamps and measured
@@ -23,16 +26,33 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from dataclasses import dataclass
+
+from securesystemslib.signer import CryptoSigner
+
 from ..errors import BundleError
 from ..image.config import ImageInfo
-from . import document, html, junit, markdown, repro
+from . import attestation, document, html, junit, markdown, repro
 from .results import CheckResult
 
 LOGS = "logs"
 SUMS = "SHA256SUMS"
 INFO = "certification.json"
 VULN_REPORT = "vulnerability-report.json"
-FILES = ("report.json", "report.md", "report.html", "junit.xml", INFO, "repro.sh", VULN_REPORT, SUMS)
+PROFILE = "profile.toml"
+AGENT_CONFIG = "agent-config.toml"
+FILES = ("report.json", "report.md", "report.html", "junit.xml", INFO, "repro.sh", VULN_REPORT, PROFILE,
+         AGENT_CONFIG, attestation.FILE, SUMS)
+
+
+@dataclass(frozen=True)
+class Certification:
+    """What the attestation needs beyond the report: the contract and agent config as read, and
+    the signing key (None: written unsigned)."""
+
+    profile_text: str
+    agent_config_file: bytes | None = None  # the --agent-config file's bytes; None when none was given
+    signer: CryptoSigner | None = None
 
 
 # -- the directory ----------------------------------------------------------------------------
@@ -78,13 +98,17 @@ def certification_info(report: dict[str, Any], image: ImageInfo | None, agent_co
         },
         "agent_config": agent_config,
         "options": options,
+        "identity": report.get("identity", {}),
+        "completeness": report.get("completeness", {}),
+        "attestation": report.get("attestation", {}),
     }
 
 
 def write(directory: Path, *, report: dict[str, Any], checks: list[CheckResult], image: ImageInfo | None,
           agent_config: dict | None, options: dict[str, Any], timestamp: str,
-          vuln_report: bytes | None = None) -> None:
-    """Everything but the logs (the candidates wrote those), then SHA256SUMS over all of it."""
+          vuln_report: bytes | None = None, certification: Certification | None = None) -> None:
+    """Everything but the logs (the candidates wrote those), the attestation over all of it, then
+    SHA256SUMS."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     document.write_json(directory / "report.json", report)
@@ -96,15 +120,58 @@ def write(directory: Path, *, report: dict[str, Any], checks: list[CheckResult],
     (directory / INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if vuln_report is not None:  # the user's report, as read before the directory was prepared
         (directory / VULN_REPORT).write_bytes(vuln_report)
+    if certification is not None:
+        _attest(directory, report, info, certification, timestamp)
     (directory / SUMS).write_text(sha256sums(directory), encoding="utf-8")
+
+
+def _attest(directory: Path, report: dict[str, Any], info: dict[str, Any], certification: Certification,
+            timestamp: str) -> None:
+    """The contract and config files beside the report, then the statement over every file."""
+    (directory / PROFILE).write_text(certification.profile_text, encoding="utf-8")
+    if certification.agent_config_file is not None:
+        (directory / AGENT_CONFIG).write_bytes(certification.agent_config_file)
+    files = digests(directory, exclude=(SUMS, attestation.FILE))
+    statement = attestation.statement(report, info["image"], configuration(report, files), timestamp, files)
+    envelope = attestation.envelope(statement, certification.signer)
+    (directory / attestation.FILE).write_text(attestation.line(envelope), encoding="utf-8")
+
+
+def configuration(report: dict[str, Any], files: dict[str, str]) -> list[dict[str, Any]]:
+    """The test-result predicate's `configuration`: the suite, the profile, the agent config and the
+    scanner report, each with its digest."""
+    ident = report.get("identity") or {}
+    suite = ident.get("suite") or {}
+    digest = {"sha256": suite.get("sha256", "")}
+    if suite.get("commit") and suite.get("modified") is False:
+        digest["gitCommit"] = suite["commit"]  # only a commit the files are: a modified clone is not it
+    items = [{"name": suite.get("name", "agent-conformance"), "digest": digest,
+              "annotations": {"version": suite.get("version", ""), "files": str(suite.get("files", ""))}}]
+    contract = report.get("profile") or {}
+    items.append({"name": PROFILE, "digest": {"sha256": files[PROFILE]},
+                  "annotations": {"profile": contract.get("name", ""), "version": contract.get("version", "")}})
+    config = ident.get("agent_config") or {}
+    if AGENT_CONFIG in files:
+        items.append({"name": AGENT_CONFIG, "digest": {"sha256": files[AGENT_CONFIG]},
+                      "annotations": {"source": config.get("source", "")}})
+    else:  # endpoints from the command line, or the default: the config as the run used it
+        items.append({"name": f"agent config ({config.get('source', 'default')})",
+                      "digest": {"sha256": config.get("sha256", "")}})
+    if VULN_REPORT in files:
+        items.append({"name": VULN_REPORT, "digest": {"sha256": files[VULN_REPORT]}})
+    return items
+
+
+def digests(directory: Path, exclude: tuple[str, ...] = (SUMS,)) -> dict[str, str]:
+    """Bundle path → SHA-256 of every file but `exclude`."""
+    directory = Path(directory)
+    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    return {name: hashlib.sha256(files[name].read_bytes()).hexdigest() for name in sorted(files) if name not in exclude}
 
 
 def sha256sums(directory: Path) -> str:
     """`sha256sum` format over every file of the bundle but SHA256SUMS, by path."""
-    directory = Path(directory)
-    files = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
-    lines = [f"{hashlib.sha256(files[name].read_bytes()).hexdigest()}  {name}" for name in sorted(files) if name != SUMS]
-    return "\n".join(lines) + "\n"
+    return "".join(f"{digest}  {name}\n" for name, digest in digests(directory).items())
 
 
 def verify(directory: str | Path) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
+from .certificate import summary_lines
 from .results import Status
 from .terminal import calls_line, engine_line, profile_line, verdict_line
 
@@ -23,7 +24,7 @@ _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; padding: 0 16px; color: #1f2328; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
 .meta { color: #59636e; } .verdict { display: inline-block; padding: 4px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
-.verdict.pass { background: #1a7f37; } .verdict.fail { background: #cf222e; }
+.verdict.pass { background: #1a7f37; } .verdict.fail { background: #cf222e; } .verdict.incomplete { background: #9a6700; }
 table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: 4px 8px; vertical-align: top;
   border-bottom: 1px solid #d1d9e0; } th { background: #f6f8fa; }
 td.status { font-weight: 600; } td:first-child { white-space: nowrap; } tr.pass td.status { color: #1a7f37; } tr.fail td.status { color: #cf222e; }
@@ -67,6 +68,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<p class="meta">{escape(profile_line(report))}</p>' if profile_line(report) else "",
         f'<p class="meta">{escape(engine_line(report))}</p>' if engine_line(report) else "",
         f'<p class="meta">{escape(calls)}</p>' if calls else "",
+        *(f'<p class="meta">{escape(line)}</p>' for line in summary_lines(report)),
         "<h2>Requirements</h2>",
         _table(report["requirements"]),
         "<h2>What the run measured</h2>",

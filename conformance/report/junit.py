@@ -73,6 +73,10 @@ def render(report: dict[str, Any], checks: list[CheckResult], timestamp: str) ->
                         ("image.id", image["id"]), ("profile", contract.get("name", "")),
                         ("profile.version", contract.get("version", "")), ("verdict", report["verdict"])):
         ET.SubElement(props, "property", {"name": name, "value": _text(str(value))})
+    unchecked = (report.get("completeness") or {}).get("unchecked_must") or []
+    if unchecked:  # why a certification is incomplete, where a CI dashboard shows it
+        ET.SubElement(props, "property", {"name": "unchecked_must", "value": _text(
+            "; ".join(f"{u['id']}: {u['reason']}" for u in unchecked))})
     for case in cases:
         element = ET.SubElement(suite, "testcase", {"classname": case["classname"], "name": _text(case["name"]),
                                                     "time": f"{case['time']:.3f}"})

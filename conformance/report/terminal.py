@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..contract.catalogue import Level
+from .completeness import headline
 from .results import Status, causes
 
 _MARK = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip"}
@@ -31,7 +32,7 @@ def verdict_line(report: dict[str, Any]) -> str:
               + ("" if levels.get(cause) == Level.MUST else f" ({levels.get(cause, 'run error')})")
               for cause, ids in knocked.items()]
     line = f"Verdict: {report['verdict'].upper()} ({tally})"
-    return f"{line} — " + "; and ".join(parts) if parts else line
+    return (f"{line} — " + "; and ".join(parts) if parts else line) + headline(report)
 
 
 def calls_line(report: dict[str, Any]) -> str:

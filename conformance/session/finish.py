@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .. import suite
+from .. import certification, suite
 from ..candidate import labels
 from ..candidate.engine import connect, for_slow_calls
 from ..errors import InfrastructureError
@@ -29,13 +29,14 @@ def report(config: pytest.Config, state: RunState, interrupted: bool) -> dict:
 
 
 def exit_status(state: RunState, exitstatus: int) -> int:
-    """2 for a run that could not decide (interrupted, infrastructure, usage), else the verdict's:
-    a failing SHOULD is shown but does not fail the run."""
+    """2 for a run that could not decide (interrupted, infrastructure, usage), else the verdict's
+    (a failing SHOULD is shown but does not fail the run), or the --expected-failures gate's; an
+    incomplete certification fails."""
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     if interrupted or state.run_error or exitstatus in (
             pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         return 2
-    return 0 if state.report["verdict"] == "pass" else 1
+    return certification.exit_status(state.report)
 
 
 def remove_everything(state: RunState) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .. import measurements
+from .. import certification, measurements
 from ..contract.profile import DEFAULT, Profile, load
 from ..image.config import ImageInfo
 from ..report import bundle, document, html, markdown, repro
@@ -17,6 +17,7 @@ from ..report.results import aggregate
 from ..run_state import RunState
 
 REPORT_OPTIONS = ("report_json", "report_md", "report_html")
+CERTIFICATION = pytest.StashKey[certification.Inputs]()  # --certify, --sign-key, --expected-failures, read (setup)
 
 
 def write_refusal(config: pytest.Config, image_ref: str, message: str, contract: Profile | None = None) -> dict:
@@ -33,6 +34,9 @@ def write(config: pytest.Config, state: RunState | None, image_ref: str, image: 
     endpoints = [e.label for e in state.config.endpoints] if state is not None else []
     engine = dict(state.context.engine) if state is not None and state.context is not None else {}
     report = document.build(image_ref, image, results, duration_s, measured, endpoints, engine, contract)
+    inputs = config.stash.get(CERTIFICATION, None)
+    if inputs is not None:
+        certification.amend(report, inputs)  # identity, completeness, the attestation note, the gate
     if config.getoption("report_json"):
         document.write_json(config.getoption("report_json"), report)
     if config.getoption("report_md"):
@@ -58,7 +62,7 @@ def _write_bundle(config: pytest.Config, state: RunState, report: dict, image: I
     bundle.write(
         state.bundle, report=report, checks=state.checks, image=image, agent_config=state.config.as_dict(),
         options=options, timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        vuln_report=state.vuln_report_raw,
+        vuln_report=state.vuln_report_raw, certification=config.stash[CERTIFICATION].bundle_certification(),
     )
 
 

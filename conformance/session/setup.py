@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from .. import certification
 from ..candidate import labels, sandbox
 from ..candidate.logs import LogKeeper
 from ..contract import profile, secrets
@@ -50,6 +51,11 @@ def new_state(config: pytest.Config, image_ref: str) -> RunState:
     # A report the suite cannot read decides nothing: refused before any container starts.
     vuln_raw, vuln_report = _refused_unless(config, image_ref, "vulnerability report refused", lambda: (
         vulns.read_report(Path(vuln_path)) if vuln_path else (None, None)), contract)
+    # A key that does not load, a bad expectations file: refused now, not after the run.
+    config.stash[reports.CERTIFICATION] = _refused_unless(config, image_ref, "option refused", lambda: certification.prepare(
+        certify=bool(config.getoption("certify")), sign_key=config.getoption("sign_key"),
+        expected_failures=config.getoption("expected_failures"), contract=contract, agent_config=agent_config),
+        contract)
     keep_hypothesis_out_of_the_working_directory()
     workerinput = getattr(config, "workerinput", {})
     state = RunState(image_ref=image_ref, config=agent_config, profile=contract,

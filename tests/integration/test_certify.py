@@ -5,6 +5,7 @@ every candidate's log is there, also under pytest-xdist."""
 
 from __future__ import annotations
 
+import base64
 import difflib
 import json
 import re
@@ -18,7 +19,8 @@ import pytest
 from conformance import __version__
 from conformance.contract.agent_config import AgentConfig
 from conformance.contract.catalogue import IDS
-from conformance.plugin import CERTIFY_FUZZ_SEED
+from conformance.session.setup import CERTIFY_FUZZ_SEED
+from conformance.report import attestation
 from conformance.report import bundle as bundle_files
 from tests.helpers import finish, start_cli
 from tests.integration.test_vulns_gate import for_image
@@ -60,6 +62,10 @@ def comparable(bundle: Path) -> dict[str, list[str]]:
         if path.name == "report.json":  # "measurements" and "endpoint_calls" are all measured figures
             measured = ("measurements", "endpoint_calls")
             text = json.dumps({k: v for k, v in json.loads(text).items() if k not in measured}, indent=2)
+        if path.name == attestation.FILE:  # the statement, but the digests of files that hold measured figures
+            statement = json.loads(base64.b64decode(json.loads(text)["payload"]))
+            del statement["predicate"][attestation.EXTENSION]["files"]
+            text = json.dumps(statement, indent=2)
         lines = masked(text).splitlines()
         files[path.relative_to(bundle).as_posix()] = sorted(set(lines)) if path.parent.name == bundle_files.LOGS else lines
     return files
@@ -93,8 +99,8 @@ def test_the_bundle_verifies_and_holds_every_file(certified):
     _, first, _, _ = certified
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
     assert [n for n in names if not n.startswith("logs/")] == [
-        "SHA256SUMS", "certification.json", "junit.xml", "report.html", "report.json", "report.md", "repro.sh",
-        "vulnerability-report.json"]
+        "SHA256SUMS", "attestation.intoto.jsonl", "certification.json", "junit.xml", "profile.toml", "report.html",
+        "report.json", "report.md", "repro.sh", "vulnerability-report.json"]
     logs = [n.removeprefix("logs/") for n in names if n.startswith("logs/")]
     assert "shared.log" in logs
     # Named by role and check: the same names in every run (no container name, run ID or PID).
@@ -145,23 +151,22 @@ def test_logs_are_kept_and_carry_nothing_run_specific(certified):
             assert not ephemeral, f"an ephemeral port in {path.name}: {ephemeral.group()}"
 
 
-def test_under_xdist_workers_write_their_logs_and_the_controller_the_rest(built_samples, run_cli, tmp_path, certified):
-    _, first, _, _ = certified
+def test_under_xdist_workers_write_their_logs_and_the_controller_the_rest(run_cli, tmp_path, certified, docker_client):
+    tag, first, _, _ = certified
     bundle = tmp_path / "bundle"
-    run = run_cli(built_samples["reference"].tag, "--certify", str(bundle), "--", "-n", "2")
+    scan = for_image("trivy-clean.json", docker_client.images.get(tag).id, tmp_path / "trivy.json")
+    run = run_cli(tag, "--certify", str(bundle), "--vuln-report", str(scan), "--", "-n", "2")
     assert run.returncode == 0, run.explain()
     logs = {p.name for p in (bundle / "logs").iterdir()}
     sequential_logs = {p.name for p in (first / "logs").iterdir()}
     # Each worker's own shared candidate; the candidates of single checks named as without xdist.
     assert logs == sequential_logs - {"shared.log"} | {"shared.gw0.log", "shared.gw1.log"}
     assert bundle_files.verify(bundle) == []
-    # The same statuses as without xdist (the scan aside: no report given here). Evidence may
-    # differ: a worker's shared candidate serves a different share of the checks.
+    # The same statuses as without xdist. Evidence may differ: a worker's shared candidate serves a
+    # different share of the checks.
     report, sequential = (json.loads((d / "report.json").read_text()) for d in (bundle, first))
-    def statuses(r):
-        return [(x["id"], x["status"]) for x in r["requirements"] if x["id"] != "NO-CRITICAL-VULNS"]
-
-    assert statuses(report) == statuses(sequential)
+    assert [(x["id"], x["status"]) for x in report["requirements"]] == [
+        (x["id"], x["status"]) for x in sequential["requirements"]]
     cases = ET.parse(bundle / "junit.xml").getroot().find("testsuite").findall("testcase")
     assert len(cases) == len(ET.parse(first / "junit.xml").getroot().find("testsuite").findall("testcase"))
 

@@ -18,6 +18,7 @@ from conformance.candidate.readiness import startup_cap_s
 from conformance.contract.agent_config import Budgets, load_config_file
 from samplekit import matrix, samples
 from tests.helpers import finish, start_cli
+from tests.integration.test_vulns_gate import for_image
 
 HOSTILE = [s for s in samples.discover() if s.name.startswith("hostile/")]
 OVERHEAD_S = 30.0  # Python and pytest starting, containers made and removed, reports and bundle written
@@ -49,8 +50,10 @@ def wall_time_bound(budgets: Budgets) -> float:
 @pytest.mark.parametrize("sample", HOSTILE, ids=[s.name for s in HOSTILE])
 def test_a_hostile_candidate_gets_a_verdict_in_bounded_time_and_memory(sample, built_samples, tmp_path, docker_client):
     bundle = tmp_path / "bundle"
-    args = [sample.tag, "--certify", str(bundle)] + (["--agent-config", str(sample.agent_config)]
-                                                     if sample.agent_config else [])
+    # A certification checks every MUST: the scan's too (a clean report, made to name this image).
+    scan = for_image("trivy-clean.json", docker_client.images.get(sample.tag).id, tmp_path / "trivy.json")
+    args = [sample.tag, "--certify", str(bundle), "--vuln-report", str(scan)] + (
+        ["--agent-config", str(sample.agent_config)] if sample.agent_config else [])
     started = time.monotonic()
     run = finish(start_cli(args, tmp_path), tmp_path, started, docker_client)  # nothing of it left behind
     print(f"{sample.name}: {run.elapsed_s:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB")

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.integration.test_vulns_gate import for_image
+
 RUN = [sys.executable, "-m", "conformance.cli"]
 
 
@@ -48,9 +50,11 @@ def test_bad_profile_input_is_refused_before_any_container(tmp_path, args, confi
     assert len(refused) == 1 and said in refused[0], out.stdout + out.stderr
 
 
-def test_the_report_and_the_bundle_name_the_profile(built_samples, run_cli, tmp_path):
+def test_the_report_and_the_bundle_name_the_profile(built_samples, run_cli, tmp_path, docker_client):
     sample = built_samples["cloud-run"]
-    run = run_cli(sample.tag, "--agent-config", str(sample.agent_config), "--certify", str(tmp_path / "bundle"))
+    scan = for_image("trivy-clean.json", docker_client.images.get(sample.tag).id, tmp_path / "trivy.json")
+    run = run_cli(sample.tag, "--agent-config", str(sample.agent_config), "--certify", str(tmp_path / "bundle"),
+                  "--vuln-report", str(scan))
     assert run.returncode == 0, run.explain()
     assert run.report["profile"]["name"] == "cloud-run" and run.report["profile"]["version"] == "2026-11-30"
     assert [r["id"] for r in run.report["requirements"]][-1] == "PORT-FROM-ENV"

@@ -24,8 +24,10 @@ def test_every_option_given_reaches_pytest_as_given():
     argv = forwarded("--agent-config", "a.toml", "--endpoint", "POST /a", "--endpoint", "GET /b", "--json", "{}",
                      "--report-json", "r.json", "--report-md", "r.md", "--report-html", "r.html",
                      "--vuln-report", "v.json", "--scan-timeout", "5", "--certify", "out", "--fuzz-examples", "0", "--fuzz-seed", "7",
-                     "--no-egress", "--profile", "cloud-run", "--env", "A=1", "--env", "HOME", "--env-file", "e.env")
-    for expected in ("--profile=cloud-run", "--agent-config=a.toml", "--endpoint=POST /a", "--endpoint=GET /b", "--json={}",
+                     "--no-egress", "--profile", "cloud-run", "--env", "A=1", "--env", "HOME", "--env-file", "e.env",
+                     "--sign-key", "k.pem", "--expected-failures", "x.txt")
+    for expected in ("--sign-key=k.pem", "--expected-failures=x.txt", "--profile=cloud-run", "--agent-config=a.toml",
+                     "--endpoint=POST /a", "--endpoint=GET /b", "--json={}",
                      "--report-json=r.json", "--report-md=r.md", "--report-html=r.html", "--vuln-report=v.json",
                      "--scan-timeout=5.0",
                      "--certify=out", "--fuzz-examples=0", "--fuzz-seed=7", "--no-egress", "--env=A=1", "--env=HOME",
