@@ -14,7 +14,6 @@ import pytest
 
 from . import __version__, options
 from .contract import profile
-from .contract.catalogue import CATALOGUE
 from .errors import ConfigError, InfrastructureError
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
@@ -52,9 +51,10 @@ def list_requirements(profile_name: str | None = None) -> str:
 
     checks = checks_by_id()
     if not profile_name:
-        width = max(len(r.id) for r in CATALOGUE)
+        rows = profile.load(profile.DEFAULT).requirements()  # the catalogue, in the default platform's words
+        width = max(len(r.id) for r in rows)
         lines = []
-        for r in CATALOGUE:
+        for r in rows:
             lines.append(f"{r.id:<{width}}  {r.level:<6}  {r.title}")
             lines += [f"{'':<{width}}  check: {check}" for check in checks.get(r.id, ["none (not implemented)"])]
         return "\n".join(lines)

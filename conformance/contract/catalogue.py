@@ -8,7 +8,7 @@ The IDs are public vocabulary: markers, reports, sample agents' expectations and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
 
 
@@ -50,13 +50,24 @@ class Requirement:
     def needs_container(self) -> bool:
         return self.phase != Phase.IMAGE
 
+    def worded(self, values: dict[str, str]) -> "Requirement":
+        """The title and fix with the platform's values in place of `{port}`, `{platform}`, `{ready}`,
+        `{health}` and `{grace}` (plain replacement: fixes hold JSON braces of their own). The
+        source sentences are the platforms' words, quoted as they are."""
+        def put(text: str) -> str:
+            for key, value in values.items():
+                text = text.replace("{" + key + "}", value)
+            return text
+
+        return replace(self, title=put(self.title), fix=put(self.fix))
+
 
 CATALOGUE: tuple[Requirement, ...] = (
     # -- Image: read from the image config, no container needed.
     Requirement(
-        "IMAGE-PLATFORM", MUST, "The image is linux/amd64.",
+        "IMAGE-PLATFORM", MUST, "The image is {platform}.",
         "For images, the Generative AI service supports 64-bit x86 architecture, code name amd64.",
-        "Build with `docker buildx build --platform linux/amd64 …`.",
+        "Build with `docker buildx build --platform {platform} …`.",
         phase=Phase.IMAGE,
     ),
     Requirement(
@@ -83,68 +94,68 @@ CATALOGUE: tuple[Requirement, ...] = (
         phase=Phase.IMAGE,
     ),
     Requirement(
-        "IMAGE-EXPOSE-8080", SHOULD, "The image EXPOSEs 8080/tcp.",
+        "IMAGE-EXPOSE-8080", SHOULD, "The image EXPOSEs {port}/tcp.",
         "The container must listen on port 8080.",
-        "Add `EXPOSE 8080` to the Dockerfile.",
+        "Add `EXPOSE {port}` to the Dockerfile.",
         phase=Phase.IMAGE,
     ),
     # -- Network and probes: the container started as the platform starts it.
     Requirement(
         "LISTEN-ALL-INTERFACES", MUST, "The server accepts connections on the container's non-loopback address (listens on 0.0.0.0).",
         "The container must listen on host 0.0.0.0.",
-        "Bind the server to 0.0.0.0, e.g. `uvicorn app:app --host 0.0.0.0 --port 8080`.",
+        "Bind the server to 0.0.0.0, e.g. `uvicorn app:app --host 0.0.0.0 --port {port}`.",
         phase=Phase.SERVE,
         startup_failures=("loopback-only",),
     ),
     Requirement(
-        "LISTEN-PORT-8080", MUST, "HTTP is served on TCP port 8080.",
+        "LISTEN-PORT-8080", MUST, "HTTP is served on TCP port {port}.",
         "The container must listen on port 8080.",
-        "Serve on port 8080, e.g. `uvicorn app:app --host 0.0.0.0 --port 8080` (uvicorn's default is 8000).",
+        "Serve on port {port}, e.g. `uvicorn app:app --host 0.0.0.0 --port {port}` (uvicorn's default is 8000).",
         phase=Phase.SERVE,
         startup_failures=("wrong-port", "timeout-other-port"),
     ),
     Requirement(
-        "READY-200", MUST, "GET /ready returns 200 once the application is initialised.",
+        "READY-200", MUST, "GET {ready} returns 200 once the application is initialised.",
         "Path: /ready … Success Status Code: 200 OK (application is ready)",
-        "Serve `GET /ready` at exactly that path (no redirect to /ready/) with status 200 once initialised.",
+        "Serve `GET {ready}` at exactly that path (no redirect to {ready}/) with status 200 once initialised.",
         phase=Phase.SERVE,
         startup_failures=("serving",),
     ),
     Requirement(
-        "READY-JSON", MUST, "/ready answers with Content-Type: application/json.",
+        "READY-JSON", MUST, "{ready} answers with Content-Type: application/json.",
         "Readiness Endpoint … Content Type: application/json",
-        'Return a JSON body from /ready, e.g. `{"status": "ready"}` with `Content-Type: application/json`.',
+        'Return a JSON body from {ready}, e.g. `{"status": "ready"}` with `Content-Type: application/json`.',
         phase=Phase.SERVE,
     ),
     Requirement(
-        "HEALTH-200", MUST, "GET /health returns 200.",
+        "HEALTH-200", MUST, "GET {health} returns 200.",
         "Path: /health … Success Status Code: 200 OK (application is healthy)",
-        "Serve `GET /health` at exactly that path with status 200 (not 204, not a redirect).",
+        "Serve `GET {health}` at exactly that path with status 200 (not 204, not a redirect).",
         phase=Phase.SERVE,
     ),
     Requirement(
-        "HEALTH-JSON", MUST, "/health answers with Content-Type: application/json.",
+        "HEALTH-JSON", MUST, "{health} answers with Content-Type: application/json.",
         "Liveness Endpoint … Content Type: application/json",
-        'Return a JSON body from /health, e.g. `{"status": "ok"}` with `Content-Type: application/json`.',
+        'Return a JSON body from {health}, e.g. `{"status": "ok"}` with `Content-Type: application/json`.',
         phase=Phase.SERVE,
     ),
     Requirement(
         "STARTUP-TIME", SHOULD, "Ready within the startup budget (default 30 s).",
         "The Docker container must expose a readiness endpoint to verify that the application is fully "
         "initialized and ready to handle requests.",
-        "Load models and clients lazily or in the background, answer /ready 503 until done, and keep the "
+        "Load models and clients lazily or in the background, answer {ready} 503 until done, and keep the "
         "start command direct (no dependency sync at start-up).",
         phase=Phase.SERVE,
         startup_failures=("exited", "timeout"),
     ),
     Requirement(
-        "READY-TRUTHFUL", SHOULD, "Once /ready first returns 200, declared endpoints answer without 5xx.",
+        "READY-TRUTHFUL", SHOULD, "Once {ready} first returns 200, declared endpoints answer without 5xx.",
         "Indicates whether the container is ready to receive traffic.",
-        "Answer /ready 200 only after everything the endpoints need is initialised.",
+        "Answer {ready} 200 only after everything the endpoints need is initialised.",
         phase=Phase.SERVE,
     ),
     Requirement(
-        "PROBES-RESPONSIVE", SHOULD, "/health and /ready answer within 1 s, also while an SSE stream is in flight.",
+        "PROBES-RESPONSIVE", SHOULD, "{health} and {ready} answer within 1 s, also while an SSE stream is in flight.",
         "Kubernetes' default probe timeout is 1 s (the reserved K_* variables show the platform runs Knative).",
         "Never block the event loop while streaming (use async I/O or a thread pool) and run more than one "
         "synchronous worker.",
@@ -235,7 +246,7 @@ CATALOGUE: tuple[Requirement, ...] = (
         trials=("exercise", "restart"),
     ),
     Requirement(
-        "STAYS-UP", MUST, "The container does not exit or restart during the run, and /health answers at the end as at the start.",
+        "STAYS-UP", MUST, "The container does not exit or restart during the run, and {health} answers at the end as at the start.",
         "The Docker container must expose a liveness endpoint to verify that the application is running "
         "correctly and does not require a restart.",
         "Find the crash in the log tail; never exit the server process on a bad request.",
@@ -243,7 +254,7 @@ CATALOGUE: tuple[Requirement, ...] = (
         trials=("exercise", "baseline"),
     ),
     Requirement(
-        "GRACEFUL-SHUTDOWN", SHOULD, "On SIGTERM the container exits within 10 s.",
+        "GRACEFUL-SHUTDOWN", SHOULD, "On SIGTERM the container exits within {grace} s.",
         "Kubernetes sends SIGTERM and kills the container after the grace period.",
         'Use exec-form `CMD ["python", "agent.py"]` (not shell form) and let the server handle SIGTERM '
         "(uvicorn does); or add `--init` style reaping with tini.",
@@ -272,7 +283,7 @@ OTHER_PLATFORMS: tuple[Requirement, ...] = (
     Requirement(
         "PORT-FROM-ENV", SHOULD, "Started with another port in $PORT, the server listens there.",
         "The platform injects the PORT environment variable into the container.",
-        "Read the port from $PORT, e.g. `uvicorn app:app --host 0.0.0.0 --port ${PORT:-8080}` "
+        "Read the port from $PORT, e.g. `uvicorn app:app --host 0.0.0.0 --port ${PORT:-{port}}` "
         "(a shell-form or `sh -c` start command; or read `os.environ['PORT']` in code).",
         phase=Phase.LIFECYCLE,
     ),

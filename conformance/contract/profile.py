@@ -111,13 +111,15 @@ class Profile:
     def requirements(self) -> tuple[Requirement, ...]:
         """The catalogue's requirements that apply here, in catalogue order, each in this
         platform's words where it has its own (title, source sentence, fix, level)."""
+        values = {"platform": self.platform, "port": str(self.port), "ready": self.ready.path,
+                  "health": self.liveness.path, "grace": f"{self.grace_s:g}"}
         chosen = []
         for requirement in EVERY_REQUIREMENT:
             rule = self.rules.get(requirement.id)
             if rule is not None:
                 chosen.append(replace(requirement, title=rule.title or requirement.title,
                                       source=rule.source or requirement.source, fix=rule.fix or requirement.fix,
-                                      level=Level(rule.level) if rule.level else requirement.level))
+                                      level=Level(rule.level) if rule.level else requirement.level).worded(values))
         return tuple(chosen)
 
 

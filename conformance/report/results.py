@@ -13,7 +13,8 @@ from enum import StrEnum
 
 from collections.abc import Sequence
 
-from ..contract.catalogue import CATALOGUE, MUST, Requirement
+from ..contract.catalogue import MUST, Requirement
+from ..contract.profile import DEFAULT, load
 
 
 class Status(StrEnum):
@@ -68,7 +69,7 @@ def _combine(requirement: Requirement, checks: list[CheckResult]) -> Requirement
 
 def aggregate(
     checks: list[CheckResult], implemented: set[str], run_error: str | None = None, interrupted: bool = False,
-    requirements: Sequence[Requirement] = CATALOGUE,
+    requirements: Sequence[Requirement] | None = None,
 ) -> list[RequirementResult]:
     """One result per requirement of the run's profile (`Profile.requirements`; the OCI
     catalogue by default), in catalogue order.
@@ -80,7 +81,7 @@ def aggregate(
     for check in checks:
         by_id.setdefault(check.requirement_id, []).append(check)
     results = []
-    for requirement in requirements:
+    for requirement in requirements if requirements is not None else load(DEFAULT).requirements():
         mine = by_id.get(requirement.id)
         if mine:
             results.append(_combine(requirement, mine))

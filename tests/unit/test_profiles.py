@@ -26,7 +26,8 @@ def test_the_bundled_profiles():
 
 def test_the_default_profile_is_the_oci_contract_unchanged():
     oci = profile.load(profile.DEFAULT)
-    assert oci.requirements() == catalogue.CATALOGUE
+    assert [r.id for r in oci.requirements()] == [r.id for r in catalogue.CATALOGUE]
+    assert {r.id: r.title for r in oci.requirements()}["IMAGE-PLATFORM"] == "The image is linux/amd64."
     assert (oci.platform, oci.port, oci.ready.path, oci.health.path, oci.grace_s) == ("linux/amd64", 8080, "/ready",
                                                                                       "/health", 10.0)
     assert oci.read_only_root and oci.writable_paths == ("/tmp",) and not oci.session_headers

@@ -103,7 +103,7 @@ def test_markdown_verdict_first_then_table_then_failures_with_fix():
     assert [row.split(" | ")[0][2:] for row in table] == list(requirements.IDS)
     failure = text.index("### READY-200 (MUST) — fail")
     assert text.index("GET /ready answered 307", failure) < text.index("**How to fix:**", failure)
-    assert requirements.get("READY-200").fix in text
+    assert "Serve `GET /ready` at exactly that path (no redirect to /ready/)" in text  # the fix, in the profile's words
     assert "## Skipped" in text and "- ROBUST-INPUT: not implemented" in text
 
 
