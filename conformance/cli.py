@@ -124,12 +124,15 @@ def _init(argv: list[str]) -> int:
     parser.add_argument("image", help="local image reference (never pulled)")
     parser.add_argument("-o", "--output", default="agent.toml", metavar="FILE", help="where to write (default agent.toml)")
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    parser.add_argument("--profile", metavar="NAME", help="start the image as this platform does (its port, filesystem, "
+                        "variables) and name the profile in the file (default: oci-hosted)")
     args = parser.parse_args(argv)
     from .draft_config import draft  # Docker and httpx: only for this subcommand
 
     try:
-        lines = draft(args.image, Path(args.output), force=args.force)
-    except InfrastructureError as exc:
+        lines = draft(args.image, Path(args.output), force=args.force,
+                      profile=profile.load(args.profile) if args.profile else None)
+    except (InfrastructureError, ConfigError) as exc:
         print(f"agent-conformance init: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from .candidate import labels
 from .candidate.container import CandidateFactory
-from .candidate.engine import connect, for_slow_calls, inspect_image
+from .candidate.engine import connect, describe, for_slow_calls, inspect_image
 from .contract import openapi
-from .contract.platform import Platform, default
+from .contract.platform import Platform, emulation_factor
+from .contract.profile import DEFAULT, Profile, load
 from .contract.agent_config import AgentConfig, Budgets
 from .errors import InfrastructureError, NotChecked
 from .wire import bounded, exchange, mediatype
@@ -65,13 +66,16 @@ def fetch_document(candidate) -> tuple[object | None, list[str]]:
 
 
 def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | None = None,
-          platform: Platform | None = None) -> list[str]:
+          profile: Profile | None = None) -> list[str]:
     """Write the drafted agent.toml to `output`; returns the lines to print. The image is started
-    as `platform` (the default profile's unless given) starts it."""
+    as `profile`'s platform (the default one unless given) starts it: its port, filesystem,
+    variables, and its time budgets scaled where it runs under emulation."""
     check_output(output, force)
-    budgets = budgets or Budgets()
-    platform = platform or default()
+    profile = profile or load(DEFAULT)
     client = connect()
+    factor = emulation_factor(profile, str(describe(client).get("architecture", "")))
+    budgets = (budgets or Budgets()).scaled(factor)
+    platform = Platform(profile, factor)
     image = inspect_image(client, image_ref)
     run_id = uuid.uuid4().hex
     factory = CandidateFactory(client, image, run_id, labels.owner_id(), budgets, platform=platform)
@@ -93,13 +97,15 @@ def draft(image_ref: str, output: Path, force: bool = False, budgets: Budgets | 
         config, more = AgentConfig(), ["the platform's default endpoint is declared"]
     else:
         config, more = openapi.draft(document, platform.probe_paths)
+    config = config.for_profile(profile.endpoint_method, profile.endpoint_path, profile.endpoint_json)
     notes += more
     source = f"GET {openapi.OPENAPI_PATH}" if config.source == "openapi" else "the platform's default endpoint"
     header = [f"agent.toml for {image_ref}, drafted by `agent-conformance init` from {source}.",
               "Check each endpoint and its example body (the request the suite sends), then run:",
               f"  agent-conformance {image_ref} --agent-config {output.name}"]
     try:
-        output.write_text(openapi.render(config, header, notes), encoding="utf-8")
+        output.write_text(openapi.render(config, header, notes, "" if profile.name == DEFAULT else profile.name),
+                          encoding="utf-8")
     except OSError as exc:
         raise InfrastructureError(f"cannot write {output}: {exc.strerror or exc}") from None
     return [f"wrote {output}: {', '.join(e.label for e in config.endpoints)}", *(f"note: {n}" for n in notes)]

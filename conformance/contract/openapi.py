@@ -69,7 +69,9 @@ def example(schema: Any, document: dict, depth: int = 0) -> Any:
         return schema["examples"][0]
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
-    for key in ("anyOf", "oneOf", "allOf"):
+    if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+        return example(_merged(schema, document, depth), document, depth + 1)
+    for key in ("anyOf", "oneOf"):
         if isinstance(schema.get(key), list) and schema[key]:
             choices = [s for s in schema[key] if not (isinstance(s, dict) and s.get("type") == "null")]
             return example((choices or schema[key])[0], document, depth + 1)
@@ -78,11 +80,26 @@ def example(schema: Any, document: dict, depth: int = 0) -> Any:
         kind = next((k for k in kind if k != "null"), "string")
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        required = [k for k in schema.get("required", []) if k in properties] or list(properties)
-        return {key: example(properties[key], document, depth + 1) for key in required}
+        required = [k for k in schema.get("required", []) if isinstance(k, str)]
+        # Every required field, also one the schema names but does not describe (its value then a
+        # string); with none required, every described one.
+        return {key: example(properties.get(key, {"type": "string"}), document, depth + 1)
+                for key in (required or list(properties))}
     if kind == "array":
         return [example(schema.get("items", {}), document, depth + 1)]
     return {"integer": 1, "number": 1.0, "boolean": True}.get(kind, "hello")
+
+
+def _merged(schema: dict, document: dict, depth: int) -> dict:
+    """An `allOf` as one object schema: every member's properties and required fields (a model
+    that extends another lists the other's required fields in its first member)."""
+    merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+    for part in [schema] + [p for p in schema["allOf"] if isinstance(p, dict)]:
+        part = _resolve(part["$ref"], document) if "$ref" in part and depth < _MAX_DEPTH else part
+        if isinstance(part.get("properties"), dict):
+            merged["properties"].update(part["properties"])
+        merged["required"] += [k for k in part.get("required", []) if k not in merged["required"]]
+    return merged
 
 
 def _resolve(ref: Any, document: dict) -> Any:
@@ -101,7 +118,7 @@ def draft(document: Any, probe_paths: tuple[str, ...] = ()) -> tuple[AgentConfig
     if not endpoints:
         notes.append("no operation takes a JSON body: the platform's default endpoint is declared")
         return AgentConfig(), notes
-    return AgentConfig(tuple(endpoints), source="openapi"), notes
+    return AgentConfig(tuple(endpoints), source="openapi", endpoints_given=True), notes
 
 
 # -- writing TOML (the standard library reads TOML, it does not write it) -----------------------
@@ -124,10 +141,13 @@ def toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def render(config: AgentConfig, header: list[str], notes: list[str]) -> str:
-    """agent.toml: a commented header, the notes, and one [[endpoints]] table per endpoint."""
+def render(config: AgentConfig, header: list[str], notes: list[str], profile: str = "") -> str:
+    """agent.toml: a commented header, the notes, the profile when not the default, and one
+    [[endpoints]] table per endpoint."""
     lines = [f"# {line}" for line in header]
     lines += [f"# note: {note}" for note in notes]
+    if profile:
+        lines += ["", f"profile = {toml_value(profile)}"]
     for endpoint in config.endpoints:
         lines += ["", "[[endpoints]]", f"method = {toml_value(endpoint.method)}", f"path = {toml_value(endpoint.path)}"]
         if endpoint.json is not None:

@@ -104,3 +104,22 @@ def test_bad_output_paths_are_refused_in_one_line_before_any_container(built_sam
         assert done.returncode == 2 and said in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert not left
     assert existing.read_text() == "mine"
+
+
+def test_init_starts_the_image_as_the_profiles_platform_does(built_samples, docker_client, tmp_path):
+    out = tmp_path / "agent.toml"
+    done, left = init(built_samples["azure-foundry"].tag, "-o", str(out), "--profile", "azure-foundry",
+                      client=docker_client)
+    assert done.returncode == 0 and not left, done.stderr
+    text = out.read_text()
+    # Served on Foundry's port 8088 (it never answers on the OCI profile's 8080): no document, so
+    # the profile's own default endpoint is drafted, and the file names the profile.
+    assert "the image did not serve" not in text and "# note: GET /openapi.json answered 404" in text
+    config = load_config_file(out)
+    assert config.profile == "azure-foundry" and [e.label for e in config.endpoints] == ["POST /responses"]
+
+
+def test_an_unknown_profile_is_refused_in_one_line(built_samples, docker_client, tmp_path):
+    done, left = init(built_samples["reference"].tag, "-o", str(tmp_path / "a.toml"), "--profile", "aws",
+                      client=docker_client)
+    assert done.returncode == 2 and "unknown profile 'aws'" in done.stderr and not left

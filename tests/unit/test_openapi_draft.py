@@ -72,3 +72,25 @@ def test_toml_values_for_every_json_shape():
     text = f"v = {openapi.toml_value(value)}\n"
     assert tomllib.loads(text)["v"] == {"s": 'quote " and \\ and é\n', "n": 3, "f": 0.5, "b": True,
                                         "list": [1, "x", {}], "weird key": {}}
+
+
+def test_required_fields_of_every_allof_member_and_undescribed_ones_are_drafted():
+    document = {"paths": {"/run": {"post": {"requestBody": {"content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/RunRequest"}}}}}}},
+        "components": {"schemas": {
+            "Base": {"type": "object", "properties": {"appName": {"type": "string"}}, "required": ["appName"]},
+            "RunRequest": {"allOf": [{"$ref": "#/components/schemas/Base"}, {
+                "type": "object", "properties": {"userId": {"type": "string"}, "streaming": {"type": "boolean"}},
+                "required": ["userId", "sessionId"]}]}}}}
+    endpoints, _ = openapi.endpoints_from_openapi(document)
+    assert endpoints[0].json == {"appName": "hello", "userId": "hello", "sessionId": "hello"}
+
+
+def test_a_drafted_config_names_its_profile_and_keeps_its_endpoints():
+    config, _ = openapi.draft(FASTAPI_LIKE)
+    assert config.endpoints_given
+    text = openapi.render(config, ["header"], [], "aws-agentcore")
+    assert 'profile = "aws-agentcore"' in text and text.index("profile =") < text.index("[[endpoints]]")
+    import tomllib
+
+    assert tomllib.loads(text)["profile"] == "aws-agentcore"
