@@ -6,6 +6,7 @@ host port of the candidate: evidence stays stable between runs and reproducible 
 
 from __future__ import annotations
 
+import base64
 import shlex
 from typing import Iterable
 
@@ -86,8 +87,9 @@ def curl_command(
     parts.append(shlex.quote(base_url + target))
     if body is not None:
         if len(body) > _INLINE_BODY_LIMIT:
-            # Too long to paste: the body goes in a file; the comment says what it held.
-            parts += ["--data-binary", f"@body.bin  # {len(body)} bytes, starting {body[:60]!r}"]
+            # Too long to read as text: it travels with the command, base64 (any bytes, one line),
+            # so the line runs as written on a clean machine.
+            parts += ["--data-binary", f"@<(printf %s {base64.b64encode(body).decode()} | base64 -d)"]
         else:
             parts += ["--data-binary", _quote_body(body)]
     return " ".join(parts)

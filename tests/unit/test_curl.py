@@ -45,6 +45,8 @@ def server():
         ("DELETE", "/v1/items/1", [], b""),
         ("HEAD", "/health", [], None),
         ("GET", "/x/./y/..?q=/../", [("X-Empty", ""), ("X-Latin", "caf\xe9")], None),
+        ("POST", "/chat", [], b'{"n": ' + b"7" * 5000 + b"}"),  # over the inline limit: base64 in the line
+        ("POST", "/chat", [], bytes(range(256)) * 12),  # every byte value, long
     ],
 )
 def test_curl_reproduces_the_request(server, method, target, headers, body):
