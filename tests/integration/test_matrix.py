@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from samplekit import matrix, samples
+from tests.repro_replay import FreshContainer, replay, repros_of
 
 # The hostile samples get the same assertions, and bounds on time and memory, in test_hostile.py.
 SAMPLES = [s for s in samples.discover() if not s.name.startswith("hostile/")]
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
-def test_sample_gets_its_expected_verdict(sample, built_samples, run_cli):
+def test_sample_gets_its_expected_verdict(sample, built_samples, run_cli, docker_client):
     args = [sample.tag] + (["--agent-config", str(sample.agent_config)] if sample.agent_config else [])
     run = run_cli(*args)
     # fail and error IDs exactly, expected passes, verdict, exit status; a conformant one passes everything.
@@ -26,6 +27,13 @@ def test_sample_gets_its_expected_verdict(sample, built_samples, run_cli):
     for row in run.report["requirements"]:
         if row["level"] == "MUST" and row["status"] == "error" and not row["cause"]:
             assert sample.expected.error == "runtime" or row["id"] in _errors_of_their_own(run.report), row
+    # Repros that run: each failing generated request, replayed as written on a fresh container of
+    # the image (a crash needs its own), shows the same failure again.
+    repros = repros_of(run.report)
+    assert repros or "ROBUST-INPUT" not in sample.expected.fail, "ROBUST-INPUT failed with no reproduction"
+    for repro in repros:
+        with FreshContainer(docker_client, sample.tag, run.report["profile"]["port"]) as fresh:
+            assert replay(repro, fresh) == "", f"{repro.requirement}: {repro.cause}\n{repro.command[:500]}"
 
 
 def _errors_of_their_own(report) -> set[str]:
