@@ -202,19 +202,19 @@ def run_ours(candidate: Candidate, log: AgentLog, examples: int, seed: int, cap_
             counts["httpx"] += 1
             return super().send(*a, **kw)
 
-    real_probe = fuzzing._Sender._probe_after
+    real_probe = fuzzing._Fuzzer._probe_after
     mark = log.mark()
     rawhttp.send, httpx.Client = counting_send, CountingClient
     if not probe:  # diagnostic only: what the keep-alive probe costs (it is what catches a wedged agent)
-        fuzzing._Sender._probe_after = lambda self, received: None
+        fuzzing._Fuzzer._probe_after = lambda self, received: None
     try:
         started, cpu = time.monotonic(), time.process_time()
-        campaign = fuzzing.run_campaign(candidate, config, max_examples=examples, seed=seed, cap_s=cap_s,
-                                        concurrency=concurrency)
+        campaign = fuzzing.run_campaign(candidate, config, budgets=config.budgets, health_path="/health",
+                                        max_examples=examples, seed=seed, cap_s=cap_s, concurrency=concurrency)
         wall, cpu = time.monotonic() - started, time.process_time() - cpu
     finally:
         rawhttp.send, httpx.Client = real_send, real_client
-        fuzzing._Sender._probe_after = real_probe
+        fuzzing._Fuzzer._probe_after = real_probe
     seen = log.since(mark)
     total = counts["raw"] + counts["httpx"]
     findings = [f"{f.key} [{f.requirement}]: {f.request.curl()}" for f in campaign.findings.values()]

@@ -15,7 +15,7 @@ from conformance.fuzz import campaign
 
 
 @pytest.fixture(scope="session")
-def fuzz_campaign(candidate, http, agent_config, pytestconfig, run_state, candidates):
+def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestconfig, run_state, candidates):
     examples = pytestconfig.getoption("fuzz_examples")
     if examples <= 0:
         pytest.skip("fuzzing disabled (--fuzz-examples 0)")
@@ -26,15 +26,15 @@ def fuzz_campaign(candidate, http, agent_config, pytestconfig, run_state, candid
         made = candidates.make(candidate.constraints, check="fuzz-replay")
         fresh.append(made)
         made.start()
-        startup = made.wait_ready(agent_config.budgets.startup_s)
+        startup = made.wait_ready(budgets.startup_s)
         if startup.state != StartupState.READY:
             raise NotChecked(f"it did not become ready: {startup.cause()}")
         return made
 
-    budgets = agent_config.budgets
     try:
         found = campaign.run_campaign(
-            candidate, agent_config, max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
+            candidate, agent_config, budgets=budgets, health_path=run_context.profile.liveness.path,
+            max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
             cap_s=budgets.fuzz_s, derandomize=bool(os.environ.get("CI")), progress=run_state.progress,
             concurrency=budgets.fuzz_concurrency, respawn=respawn,
         )

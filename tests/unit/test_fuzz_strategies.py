@@ -208,24 +208,24 @@ def test_generated_requests_reach_a_real_server(echo_port, request: RawRequest):
 def test_generation_in_a_thread_gives_what_a_seeded_run_generates():
     """The fuzzer sends a round's requests as its generation thread makes them; they must be
     exactly the ones the round's own seeded run generates afterwards (its answers are replayed)."""
-    from conformance.fuzz import campaign
+    from conformance.fuzz import generation as generating
 
     strategy = fuzz.requests_for("POST", "/chat", {"message": "hi"})
     direct: list = []
-    campaign._generate(strategy, 60, 7, direct.append)
-    generation = campaign._Generation(strategy, 60, 7)
+    generating.generate(strategy, 60, 7, direct.append)
+    generation = generating.Generation(strategy, 60, 7)
     handed = []
-    while (request := generation.next_ready(block=True)) is not campaign._END:
+    while (request := generation.next_ready(block=True)) is not generating.END:
         handed.append(request)
     generation.finish()
     assert handed == direct and generation.complete and len(handed) == 60
 
 
 def test_a_stopped_generation_ends_early():
-    from conformance.fuzz import campaign
+    from conformance.fuzz import generation as generating
 
-    generation = campaign._Generation(fuzz.requests_for("POST", "/chat", {"message": "hi"}), 100000, 1)
-    assert generation.next_ready(block=True) is not campaign._END
+    generation = generating.Generation(fuzz.requests_for("POST", "/chat", {"message": "hi"}), 100000, 1)
+    assert generation.next_ready(block=True) is not generating.END
     generation.finish(timeout_s=10)
     assert not generation.complete and len(generation.requests) < 100000
 
@@ -233,7 +233,7 @@ def test_a_stopped_generation_ends_early():
 def test_a_stream_cut_short_is_judged_on_its_complete_blocks():
     """A stream read to its first blocks has no end to judge (no data event yet is not a defect),
     but a framing error within those blocks still is."""
-    from conformance.fuzz.campaign import broken_property
+    from conformance.fuzz.judging import broken_property
     from conformance.wire.rawhttp import RawResponse
 
     asked = RawRequest("POST", "/chat", (("Accept", "text/event-stream"),), b"{}")
@@ -241,6 +241,6 @@ def test_a_stream_cut_short_is_judged_on_its_complete_blocks():
     comments_only = RawResponse(200, "OK", head, b": a\n\n: b\n\n", 0.1, False, cut_short=True)
     assert broken_property(asked, comments_only) is None
     whole = RawResponse(200, "OK", head, b": a\n\n: b\n\n", 0.1, False)
-    assert broken_property(asked, whole)[1] == "SSE-FRAMING"
+    assert broken_property(asked, whole).requirement == "SSE-FRAMING"
     bad_utf8 = RawResponse(200, "OK", head, b"data: \xff\xfe\n\n", 0.1, False, cut_short=True)
-    assert broken_property(asked, bad_utf8)[1] == "SSE-FRAMING"
+    assert broken_property(asked, bad_utf8).requirement == "SSE-FRAMING"

@@ -1,0 +1,99 @@
+"""A round's requests, generated without sending anything. A seeded Hypothesis run generates the same
+requests whatever the test does until it first fails, so a round's requests can be generated in a
+thread ahead of the round (`Generation`), sent as they come, and then replayed from the memo by the
+round itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from ..contract.agent_config import Endpoint
+from ..wire import rawhttp
+from . import strategies
+
+END = object()  # the generation has given every request
+
+
+def strategy_for(endpoints: Iterable[Endpoint]) -> st.SearchStrategy[rawhttp.RawRequest]:
+    """Requests around the declared endpoints."""
+    return st.one_of([strategies.requests_for(e.method, e.path, e.json if isinstance(e.json, dict) else None)
+                      for e in endpoints])
+
+
+def generate(strategy, examples: int, seed: int, sink: Callable[[rawhttp.RawRequest], None]) -> None:
+    """Give `sink` the requests a round with this seed will generate, without sending any (CPU only)."""
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet, phases=(Phase.generate,), print_blob=False)
+    @given(strategy)
+    def collect(request):
+        sink(request)
+
+    collect()
+
+
+class _Stopped(BaseException):
+    """Raised into the generation when nobody will send what it makes any more."""
+
+
+class Generation:
+    """A round's requests, generated in a thread and handed out as they come: sending starts with
+    the first one instead of after the last (generation costs about 2 ms of CPU a request)."""
+
+    def __init__(self, strategy, examples: int, seed: int):
+        self.requests: list[rawhttp.RawRequest] = []
+        self.complete = False  # every example was generated (not stopped)
+        self.error: BaseException | None = None
+        self._given = 0
+        self._done = self._stopped = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(strategy, examples, seed), daemon=True,
+                                        name="fuzz-generate")
+        self._thread.start()
+
+    def _run(self, strategy, examples: int, seed: int) -> None:
+        try:
+            generate(strategy, examples, seed, self._add)
+            self.complete = True
+        except _Stopped:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the campaign's thread (`finish`)
+            self.error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _add(self, request: rawhttp.RawRequest) -> None:
+        with self._cond:
+            if self._stopped:
+                raise _Stopped
+            self.requests.append(request)
+            self._cond.notify_all()
+
+    def next_ready(self, block: bool):
+        """The next request; None if there is none yet (and not `block`); `END` after the last."""
+        with self._cond:
+            while self._given >= len(self.requests) and not self._done:
+                if not block:
+                    return None
+                self._cond.wait(0.5)
+            if self._given < len(self.requests):
+                self._given += 1
+                return self.requests[self._given - 1]
+            return END
+
+    def finish(self, timeout_s: float = 10.0) -> None:
+        """Stop generating and wait for the thread; raise what the generation met, if anything."""
+        with self._cond:
+            self._stopped = True
+        self._thread.join(timeout_s)
+        if self.error is not None:
+            raise self.error
