@@ -7,9 +7,7 @@ Without `--image` the suite's checks are not collected and pytest runs the proje
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
 from pathlib import Path
 
@@ -19,12 +17,9 @@ from . import options, suite
 from .check_status import classify
 from .contract.catalogue import BY_ID, Phase
 from .errors import InfrastructureError, NotChecked, RequirementFailed
-from .progress import Progress, terminal_allowed
-from .report import terminal
-from .report.certificate import summary_lines
 from .report.results import CheckResult, Status
 from .run_state import EVIDENCE, MARKER, STATE, RunState
-from .session import finish, reports, setup, start
+from .session import console, finish, reports, setup, start
 
 SUITE_DIR = Path(suite.__file__).parent
 _PROPERTY = "conformance"
@@ -164,7 +159,7 @@ class RunHooks:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if not setup.is_controller(self.config):
             return
-        self.state.progress = _terminal_progress(self.config)
+        self.state.progress = console.progress_line(self.config)
         try:
             start.start(self.state)
         except InfrastructureError as exc:
@@ -214,36 +209,5 @@ class RunHooks:
             self.config.get_terminal_writer().line(problem, red=True)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        report = self.state.report
-        if report is None or not setup.is_controller(self.config):
-            return
-        terminalreporter.section("agent conformance")
-        if self.state.daemon_lost:
-            terminalreporter.write_line(f"agent-conformance: run stopped: {self.state.run_error}", red=True,
-                                        bold=True)
-        for i, line in enumerate(terminal.render_terminal(report)):
-            color = {"pass": "green", "incomplete": "yellow"}.get(report["verdict"], "red") if i == 0 else None
-            terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
-        if terminal.engine_line(report):
-            terminalreporter.write_line(terminal.engine_line(report))
-        for line in summary_lines(report):  # identity, the attestation, the --expected-failures gate
-            terminalreporter.write_line(line)
-        for line in reports.written(self.config, self.state):
-            terminalreporter.write_line(line)
-
-
-def _terminal_progress(config: pytest.Config) -> Progress:
-    """The progress line, when a person watches the terminal; written with pytest's capture
-    suspended (a check's output is captured while it runs)."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or not terminal_allowed(bool(reporter.isatty), config.get_verbosity(), dict(os.environ),
-                                                worker=not setup.is_controller(config)):
-        return Progress()
-    writer = config.get_terminal_writer()
-
-    def write(text: str) -> None:
-        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-            writer.write(text, flush=True)
-
-    return Progress(write, width=writer.fullwidth)
+        if self.state.report is not None and setup.is_controller(self.config):
+            console.summary(terminalreporter, self.config, self.state)
