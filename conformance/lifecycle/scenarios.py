@@ -20,10 +20,9 @@ from ..contract.agent_config import AgentConfig
 from ..errors import NotChecked
 from ..wire import exchange, mediatype, modes
 from ..wire.streaming import StreamInFlight
+from .soak import SOAK_REQUESTS, Soak, soak  # noqa: F401  (STAYS-UP's closing probes, re-exported)
 from .variants import LOG_LINES, POLL_S, Make, Trial, conduct
 
-SOAK_REQUESTS = 300  # 25 minutes of liveness and readiness probes at Kubernetes' 10 s period
-SOAK_MAX_S = 20.0
 _DOCKER_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -134,34 +133,6 @@ def baseline(candidate: Candidate) -> Baseline | None:
     except (NotChecked, *_DOCKER_ERRORS):
         return None
     return Baseline(state["State"].get("StartedAt", ""), int(state.get("RestartCount") or 0), health)
-
-
-@dataclass
-class Soak:
-    sent: int = 0
-    first_miss: exchange.Exchange | None = None  # the first probe without an answer
-    elapsed_s: float = 0.0
-
-
-def soak(candidate: Candidate, count: int = SOAK_REQUESTS, max_s: float = SOAK_MAX_S) -> Soak:
-    """Probe /ready and /health in turn as a kubelet would, only faster; stops at the first probe
-    left unanswered (the container may be gone) or when the count or the time is spent."""
-    result = Soak()
-    started = time.monotonic()
-    try:
-        client = candidate.client_http()
-    except NotChecked:
-        return result
-    paths = candidate.platform.probe_paths
-    with client:
-        while result.sent < count and time.monotonic() - started < max_s:
-            answer = exchange.request(client, "GET", paths[result.sent % len(paths)])
-            result.sent += 1
-            if answer.status is None:
-                result.first_miss = answer
-                break
-    result.elapsed_s = time.monotonic() - started
-    return result
 
 
 def health(candidate: Candidate) -> exchange.Exchange:

@@ -178,7 +178,7 @@ def test_stays_up_through_the_run(lifecycle_trials, evidence):
              f"{status.get('StartedAt')})", _log_tail(candidate.log_tail(30), 30))
     was, now = scenarios.signature(start.health), scenarios.signature(end)
     evidence.append(f"running all along; {probes.sent} probes (/ready, /health) sent in {probes.elapsed_s:.1f} s "
-                    "at the end" + (f"; one went unanswered: {probes.first_miss.summary()}" if probes.first_miss
+                    f"at the end, {probes.lanes} at a time on fresh connections" + (f"; one went unanswered: {probes.first_miss.summary()}" if probes.first_miss
                                     else ", all answered"))
     evidence.append(f"GET /health at the start: {was}; at the end: {now}")
     if was != now:
