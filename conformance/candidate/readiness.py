@@ -22,8 +22,8 @@ class StartupState(StrEnum):
     EXITED = "exited"  # the container stopped before /ready answered 200
     LOOPBACK_ONLY = "loopback-only"  # 8080 is bound to loopback only: unreachable from outside
     WRONG_PORT = "wrong-port"  # /ready answers on another port
-    TIMEOUT = "timeout"  # not ready by the hard cap
-    TIMEOUT_OTHER_PORT = "timeout-other-port"  # not ready by the hard cap, listening on other ports only
+    TIMEOUT = "timeout"  # not ready by the hard cap (by the budget when HTTP never answered)
+    TIMEOUT_OTHER_PORT = "timeout-other-port"  # as TIMEOUT, listening on other ports only
     STAND_IN = "stand-in"  # the platform's candidate does not start; one with a constraint relaxed serves
 
 
@@ -58,6 +58,7 @@ class Startup:
     # checks that need HTTP use a candidate with one constraint relaxed (lifecycle.session).
     note: str = ""
     sockets_unseen: str = ""  # why the listening sockets are unknown, if they are
+    hard_cap_s: float | None = None  # how long an agent that answers HTTP is waited for
 
     @property
     def serving(self) -> bool:
@@ -85,8 +86,14 @@ class Startup:
         if self.state in _TIMEOUTS:
             last = self.last_answer.summary() if self.last_answer else "no attempt"
             return (f"not ready {self.elapsed_s:.0f} s after start (budget {self.budget_s:g} s); last: {last}; "
-                    f"the container {listening}")
+                    f"the container {listening}{self._why_not_longer()}")
         return "ready"
+
+    def _why_not_longer(self) -> str:
+        if self.first_answer_s is not None or self.hard_cap_s is None or self.elapsed_s >= self.hard_cap_s:
+            return ""
+        return (f"; nothing on port {self.port} answered HTTP within the budget, so the wait ended there "
+                f"(an agent that answers, even 503 while it loads, is waited for up to {self.hard_cap_s:g} s)")
 
     def details(self) -> list[str]:
         """Evidence beside the cause: the sockets and the log tail."""
@@ -105,23 +112,35 @@ def startup_cap_s(budget_s: float) -> float:
     return max(2 * budget_s, budget_s + 30)
 
 
+def wait_deadline_s(budget_s: float, hard_cap_s: float, answered: bool) -> float:
+    """Seconds after start at which the wait for readiness gives up. The wait past the budget is for
+    an agent that answers HTTP (503 while it loads): it may yet become ready. One that has not
+    answered HTTP at all by the end of its budget (nothing listens, or what listens does not speak
+    HTTP) gains nothing from it, so it is judged at the budget, not waited for twice."""
+    return hard_cap_s if answered else min(budget_s, hard_cap_s)
+
+
 def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
                on_ready=None, progress=None) -> Startup:
     """Poll `GET /ready` on a started `Candidate` until 200, watching the container and its sockets;
     past the budget keep waiting up to `hard_cap_s` (2× budget, at least +30 s) so a slow agent
-    still gets every other check. `on_ready(http)` runs the moment /ready first says 200;
-    `progress(text)`, if given, is told how the wait goes."""
+    still gets every other check, if it has answered HTTP by then (`wait_deadline_s`).
+    `on_ready(http)` runs the moment /ready first says 200; `progress(text)`, if given, is told how
+    the wait goes."""
     hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
     probe = candidate.platform.profile.ready
-    deadline = candidate.started_at + hard_cap_s
     last: exchange.Exchange | None = None
     listeners: list[sockets.Listener] | None = None
     next_socket_look = 0.0
     http: httpx.Client | None = None
     first_answer_s: float | None = None
 
+    def gives_up_at() -> float:  # moves to the hard cap once HTTP has answered
+        return candidate.started_at + wait_deadline_s(budget_s, hard_cap_s, first_answer_s is not None)
+
     def ended(state: StartupState, **details) -> Startup:
-        return _ended(candidate, state, last, listeners, budget_s, first_answer_s=first_answer_s, **details)
+        return _ended(candidate, state, last, listeners, budget_s, first_answer_s=first_answer_s,
+                      hard_cap_s=hard_cap_s, **details)
 
     try:
         while True:
@@ -132,7 +151,7 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
                              oom_killed=bool(state.get("OOMKilled")))
             if http is None:
                 http = candidate.client_http()
-            remaining = deadline - now
+            remaining = gives_up_at() - now
             if progress is not None:
                 progress(_waiting(probe.path, now - candidate.started_at, budget_s, last))
             last = exchange.request(http, "GET", probe.path, timeout_s=max(0.2, min(1.0, remaining)))
@@ -152,7 +171,7 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
                 early = _socket_verdict(candidate, listeners)
                 if early:
                     return ended(early[0], served_port=early[1])
-            if remaining <= 0:
+            if time.monotonic() >= gives_up_at():
                 elsewhere = listeners and not any(x.port == candidate.port for x in listeners)
                 return ended(StartupState.TIMEOUT_OTHER_PORT if elsewhere else StartupState.TIMEOUT)
             time.sleep(poll_s)

@@ -1,0 +1,92 @@
+"""How long the wait for readiness goes on (conformance/candidate/readiness.py): past the budget only
+for an agent that has answered HTTP. A stand-in candidate over raw socket servers: no Docker."""
+
+from __future__ import annotations
+
+import time
+
+from conformance.candidate.readiness import StartupState, startup_cap_s, wait_deadline_s, wait_ready
+from conformance.contract import platform as platforms
+from conformance.contract.agent_config import Budgets
+from conformance.wire import bounded
+from tests.rawservers import raw_server, read_head
+
+
+def test_an_agent_that_never_answered_http_is_judged_at_its_budget():
+    assert wait_deadline_s(30, startup_cap_s(30), answered=False) == 30
+    assert wait_deadline_s(1, startup_cap_s(1), answered=False) == 1
+
+
+def test_an_agent_that_answered_http_keeps_the_wait_to_the_hard_cap():
+    assert wait_deadline_s(30, startup_cap_s(30), answered=True) == 60
+    assert wait_deadline_s(1, startup_cap_s(1), answered=True) == 31
+
+
+def test_a_cap_below_the_budget_still_bounds_the_wait():
+    assert wait_deadline_s(30, 5, answered=False) == 5
+
+
+class StandIn:
+    """What wait_ready asks of a Candidate, over a raw server on this machine."""
+
+    looks_cost_a_container = False
+    unseen = ""
+    startup = None
+
+    def __init__(self, port):
+        self.platform = platforms.default()
+        self.port, self._url = self.platform.port, f"http://127.0.0.1:{port}"
+        self.started_at = time.monotonic()
+
+    def state(self):
+        return {"Status": "running", "Running": True}
+
+    def client_http(self):
+        return bounded.make_client(self._url, Budgets(), platform=self.platform)
+
+    def listeners(self):
+        return None  # unknown: no early verdict from the sockets
+
+    def log_tail(self, lines=50):
+        return []
+
+
+def silent(conn, stop):
+    while not stop.is_set() and conn.recv(65536):
+        pass
+
+
+def not_http(conn, stop):
+    read_head(conn)
+    conn.sendall(b"SSH-2.0-OpenSSH_9.2p1\r\n")
+
+
+def loading(conn, stop):
+    read_head(conn)
+    conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_a_silent_server_is_given_up_at_the_budget_and_the_evidence_says_why():
+    with raw_server(silent) as port:
+        startup = wait_ready(StandIn(port), budget_s=0.5, hard_cap_s=30, poll_s=0.05)
+    assert startup.state == StartupState.TIMEOUT
+    assert startup.first_answer_s is None
+    assert startup.elapsed_s < 30  # ended at the budget's end, far from the cap
+    assert "nothing on port 8080 answered HTTP within the budget" in startup.cause()
+    assert "up to 30 s" in startup.cause()
+
+
+def test_a_server_that_does_not_speak_http_is_given_up_at_the_budget():
+    with raw_server(not_http) as port:
+        startup = wait_ready(StandIn(port), budget_s=0.5, hard_cap_s=30, poll_s=0.05)
+    assert startup.state == StartupState.TIMEOUT and startup.elapsed_s < 30
+    assert "answered HTTP within the budget" in startup.cause()
+
+
+def test_an_agent_answering_503_while_it_loads_is_waited_for_past_its_budget():
+    with raw_server(loading) as port:
+        startup = wait_ready(StandIn(port), budget_s=0.2, hard_cap_s=1.0, poll_s=0.05)
+    assert startup.state == StartupState.TIMEOUT
+    assert startup.first_answer_s is not None
+    assert startup.elapsed_s >= 1.0  # the whole cap: it might yet have become ready
+    assert "answered HTTP within the budget" not in startup.cause()
