@@ -92,7 +92,8 @@ class Startup:
     def _why_not_longer(self) -> str:
         if self.first_answer_s is not None or self.hard_cap_s is None or self.elapsed_s >= self.hard_cap_s:
             return ""
-        return (f"; nothing on port {self.port} answered HTTP within the budget, so the wait ended there "
+        return (f"; what listens on port {self.port} answered no HTTP within the budget, so the wait ended "
+                f"{self.elapsed_s:.0f} s after start "
                 f"(an agent that answers, even 503 while it loads, is waited for up to {self.hard_cap_s:g} s)")
 
     def details(self) -> list[str]:
@@ -112,19 +113,24 @@ def startup_cap_s(budget_s: float) -> float:
     return max(2 * budget_s, budget_s + 30)
 
 
-def wait_deadline_s(budget_s: float, hard_cap_s: float, answered: bool) -> float:
+def wait_deadline_s(budget_s: float, hard_cap_s: float, answered: bool, listening: bool) -> float:
     """Seconds after start at which the wait for readiness gives up. The wait past the budget is for
-    an agent that answers HTTP (503 while it loads): it may yet become ready. One that has not
-    answered HTTP at all by the end of its budget (nothing listens, or what listens does not speak
-    HTTP) gains nothing from it, so it is judged at the budget, not waited for twice."""
-    return hard_cap_s if answered else min(budget_s, hard_cap_s)
+    an agent that may yet become ready: one that answers HTTP (503 while it loads), or one not seen
+    listening on the port yet (still importing: a Python sample on this loaded 2-core host took
+    10–25 s to bind). One that listens there and has not answered HTTP by the end of its budget (it
+    holds connections silent, or speaks another protocol) gains nothing from it: it is judged at the
+    budget, not waited for twice."""
+    if listening and not answered:
+        return min(budget_s, hard_cap_s)
+    return hard_cap_s
 
 
 def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,
                on_ready=None, progress=None) -> Startup:
     """Poll `GET /ready` on a started `Candidate` until 200, watching the container and its sockets;
     past the budget keep waiting up to `hard_cap_s` (2× budget, at least +30 s) so a slow agent
-    still gets every other check, if it has answered HTTP by then (`wait_deadline_s`).
+    still gets every other check, unless it listens there and has answered no HTTP by then
+    (`wait_deadline_s`).
     `on_ready(http)` runs the moment /ready first says 200; `progress(text)`, if given, is told how
     the wait goes."""
     hard_cap_s = hard_cap_s if hard_cap_s is not None else startup_cap_s(budget_s)
@@ -136,7 +142,8 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
     first_answer_s: float | None = None
 
     def gives_up_at() -> float:  # moves to the hard cap once HTTP has answered
-        return candidate.started_at + wait_deadline_s(budget_s, hard_cap_s, first_answer_s is not None)
+        listening = bool(listeners) and any(x.port == candidate.port and not x.loopback for x in listeners)
+        return candidate.started_at + wait_deadline_s(budget_s, hard_cap_s, first_answer_s is not None, listening)
 
     def ended(state: StartupState, **details) -> Startup:
         return _ended(candidate, state, last, listeners, budget_s, first_answer_s=first_answer_s,

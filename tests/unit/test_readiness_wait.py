@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from conformance.candidate import sockets
 from conformance.candidate.readiness import StartupState, startup_cap_s, wait_deadline_s, wait_ready
 from conformance.contract import platform as platforms
 from conformance.contract.agent_config import Budgets
@@ -12,18 +13,25 @@ from conformance.wire import bounded
 from tests.rawservers import raw_server, read_head
 
 
-def test_an_agent_that_never_answered_http_is_judged_at_its_budget():
-    assert wait_deadline_s(30, startup_cap_s(30), answered=False) == 30
-    assert wait_deadline_s(1, startup_cap_s(1), answered=False) == 1
+def test_an_agent_listening_but_never_answering_http_is_judged_at_its_budget():
+    assert wait_deadline_s(30, startup_cap_s(30), answered=False, listening=True) == 30
+    assert wait_deadline_s(1, startup_cap_s(1), answered=False, listening=True) == 1
+
+
+def test_nothing_listening_yet_keeps_the_wait_to_the_hard_cap():
+    # Still importing, maybe: a slow bind is not evidence that it will never answer.
+    assert wait_deadline_s(30, startup_cap_s(30), answered=False, listening=False) == 60
+    assert wait_deadline_s(2, startup_cap_s(2), answered=False, listening=False) == 32
 
 
 def test_an_agent_that_answered_http_keeps_the_wait_to_the_hard_cap():
-    assert wait_deadline_s(30, startup_cap_s(30), answered=True) == 60
-    assert wait_deadline_s(1, startup_cap_s(1), answered=True) == 31
+    for listening in (True, False):
+        assert wait_deadline_s(30, startup_cap_s(30), answered=True, listening=listening) == 60
+        assert wait_deadline_s(1, startup_cap_s(1), answered=True, listening=listening) == 31
 
 
 def test_a_cap_below_the_budget_still_bounds_the_wait():
-    assert wait_deadline_s(30, 5, answered=False) == 5
+    assert wait_deadline_s(30, 5, answered=False, listening=True) == 5
 
 
 class StandIn:
@@ -33,7 +41,8 @@ class StandIn:
     unseen = ""
     startup = None
 
-    def __init__(self, port):
+    def __init__(self, port, listening=False):
+        self._listening = listening
         self.platform = platforms.default()
         self.port, self._url = self.platform.port, f"http://127.0.0.1:{port}"
         self.started_at = time.monotonic()
@@ -44,8 +53,8 @@ class StandIn:
     def client_http(self):
         return bounded.make_client(self._url, Budgets(), platform=self.platform)
 
-    def listeners(self):
-        return None  # unknown: no early verdict from the sockets
+    def listeners(self):  # unknown, or bound on the platform's port on every interface
+        return [sockets.Listener(self.port, "0.0.0.0")] if self._listening else None
 
     def log_tail(self, lines=50):
         return []
@@ -68,19 +77,19 @@ def loading(conn, stop):
 
 def test_a_silent_server_is_given_up_at_the_budget_and_the_evidence_says_why():
     with raw_server(silent) as port:
-        startup = wait_ready(StandIn(port), budget_s=0.5, hard_cap_s=30, poll_s=0.05)
+        startup = wait_ready(StandIn(port, listening=True), budget_s=0.5, hard_cap_s=30, poll_s=0.05)
     assert startup.state == StartupState.TIMEOUT
     assert startup.first_answer_s is None
     assert startup.elapsed_s < 30  # ended at the budget's end, far from the cap
-    assert "nothing on port 8080 answered HTTP within the budget" in startup.cause()
+    assert "what listens on port 8080 answered no HTTP within the budget" in startup.cause()
     assert "up to 30 s" in startup.cause()
 
 
 def test_a_server_that_does_not_speak_http_is_given_up_at_the_budget():
     with raw_server(not_http) as port:
-        startup = wait_ready(StandIn(port), budget_s=0.5, hard_cap_s=30, poll_s=0.05)
+        startup = wait_ready(StandIn(port, listening=True), budget_s=0.5, hard_cap_s=30, poll_s=0.05)
     assert startup.state == StartupState.TIMEOUT and startup.elapsed_s < 30
-    assert "answered HTTP within the budget" in startup.cause()
+    assert "answered no HTTP within the budget" in startup.cause()
 
 
 def test_an_agent_answering_503_while_it_loads_is_waited_for_past_its_budget():
@@ -89,4 +98,10 @@ def test_an_agent_answering_503_while_it_loads_is_waited_for_past_its_budget():
     assert startup.state == StartupState.TIMEOUT
     assert startup.first_answer_s is not None
     assert startup.elapsed_s >= 1.0  # the whole cap: it might yet have become ready
-    assert "answered HTTP within the budget" not in startup.cause()
+    assert "answered no HTTP within the budget" not in startup.cause()
+
+
+def test_nothing_seen_listening_is_waited_for_to_the_cap():
+    with raw_server(silent) as port:  # the sockets unknown: maybe not bound yet
+        startup = wait_ready(StandIn(port), budget_s=0.2, hard_cap_s=1.0, poll_s=0.05)
+    assert startup.state == StartupState.TIMEOUT and startup.elapsed_s >= 1.0
