@@ -9,11 +9,13 @@ fuzz campaign does not grow the report without end.
 
 from __future__ import annotations
 
+import math
+import statistics
 import threading
 from collections import Counter
 from typing import Any
 
-KINDS = ("startups", "streams", "probes", "fuzz", "requests")
+KINDS = ("startups", "streams", "probes", "fuzz", "requests", "latency")
 MAX_POINTS = 400  # per series, spread evenly over it
 
 
@@ -64,6 +66,13 @@ class Measurements:
         for (method, target), count in sorted(sent.items()):
             self.add("requests", route=f"{method} {target}", count=count)
 
+    def latencies(self, heads: dict[tuple[str, str], list[float]]) -> None:
+        """The checks' requests' seconds to the answer's head, by (method, target): summarised per
+        route by `merge` (count, median, p95), so a per-request stall shows as a figure."""
+        for (method, target), seconds in sorted(heads.items()):
+            self.add("latency", route=f"{method} {target}", count=len(seconds),
+                     heads_s=[_r(x) for x in bounded(seconds)])
+
     def drain(self) -> list[list]:
         """Everything added since the last drain, as JSON-ready [kind, fields] pairs."""
         with self._lock:
@@ -78,11 +87,15 @@ def merge(drained: list[list]) -> dict[str, list[dict[str, Any]]]:
     merged: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     fuzz: Counter = Counter()
     requests: Counter = Counter()
+    heads: dict[str, tuple[int, list[float]]] = {}
     for kind, fields in drained:
         if kind == "fuzz":
             fuzz[(fields["route"], fields["outcome"])] += fields["count"]
         elif kind == "requests":
             requests[fields["route"]] += fields["count"]
+        elif kind == "latency":
+            count, seconds = heads.get(fields["route"], (0, []))
+            heads[fields["route"]] = (count + fields["count"], seconds + list(fields["heads_s"]))
         elif kind in merged:
             merged[kind].append(fields)
     merged["startups"].sort(key=lambda x: (x["role"], x["candidate"]))
@@ -91,7 +104,19 @@ def merge(drained: list[list]) -> dict[str, list[dict[str, Any]]]:
     merged["fuzz"] = [{"route": route, "outcome": outcome, "count": count}
                       for (route, outcome), count in sorted(fuzz.items())]
     merged["requests"] = [{"route": route, "count": count} for route, count in sorted(requests.items())]
+    merged["latency"] = [{"route": route, **summarise(seconds, count)} for route, (count, seconds) in sorted(heads.items())]
     return merged
+
+
+def summarise(seconds: list[float], count: int | None = None) -> dict[str, Any]:
+    """Median and 95th percentile (nearest rank) of head latencies; `count`, the requests they stand
+    for (the points may be a spread-out sample of them)."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"count": count or 0, "median_s": None, "p95_s": None}
+    p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+    return {"count": len(ordered) if count is None else count, "median_s": _r(statistics.median(ordered)),
+            "p95_s": _r(p95)}
 
 
 def endpoint_calls(measured: dict[str, list], label: str) -> tuple[int, int]:

@@ -17,14 +17,17 @@ from .results import RequirementResult, verdict
 
 def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float,
           measurements: dict[str, list] | None = None, endpoints: list[str] = (),
-          engine: dict | None = None, profile: Profile | None = None) -> dict[str, Any]:
+          engine: dict | None = None, profile: Profile | None = None, probes: list[str] = ()) -> dict[str, Any]:
     """`measurements`: what the run measured (`conformance.measurements.merge`), for the plots of
     the HTML report; an empty section when the run measured nothing. `endpoints`: the declared
     endpoints' labels, whose calls the report counts. `engine`: the container engine the run used
     and how it reached the candidates (`candidate.engine.describe`); empty when none answered.
-    `profile`: the contract the run checked against (the default one's when not given). Every
+    `profile`: the contract the run checked against (the default one's when not given). `probes`:
+    the platform's probe paths, whose request latency the report shows beside the endpoints'. Every
     form of the report renders from this document alone: it holds each requirement's fix."""
-    measurements = measurements or {}
+    measurements = dict(measurements or {})
+    if "latency" in measurements:
+        measurements["latency"] = latency_of(measurements["latency"], [f"GET {p}" for p in probes], list(endpoints))
     return {
         "suite": {"name": SUITE_NAME, "version": __version__},
         "image": {
@@ -53,6 +56,14 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
                            for label in endpoints},
         "measurements": measurements,
     }
+
+
+def latency_of(summaries: list[dict[str, Any]], probes: list[str], endpoints: list[str]) -> list[dict[str, Any]]:
+    """The latency summaries the report shows: the probes', then each declared endpoint's (the
+    checks also send odd targets: those stay out), each marked with its `role`."""
+    by_route = {s["route"]: s for s in summaries}
+    return [{**by_route[route], "role": role} for role, routes in (("probe", probes), ("endpoint", endpoints))
+            for route in routes if route in by_route]
 
 
 def _profile(contract: Profile) -> dict[str, Any]:

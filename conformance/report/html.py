@@ -16,7 +16,7 @@ from typing import Any
 from . import plots
 from .certificate import summary_lines
 from .results import Status
-from .terminal import calls_line, engine_line, profile_line, verdict_line
+from .terminal import calls_line, engine_line, latency_line, profile_line, verdict_line
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -68,6 +68,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<p class="meta">{escape(profile_line(report))}</p>' if profile_line(report) else "",
         f'<p class="meta">{escape(engine_line(report))}</p>' if engine_line(report) else "",
         f'<p class="meta">{escape(calls)}</p>' if calls else "",
+        f'<p class="meta">{escape(latency_line(report))}</p>' if latency_line(report) else "",
         *(f'<p class="meta">{escape(line)}</p>' for line in summary_lines(report)),
         "<h2>Requirements</h2>",
         _table(report["requirements"]),

@@ -7,7 +7,7 @@ from typing import Any
 
 from .certificate import summary_lines
 from .results import Status
-from .terminal import calls_line, engine_line, profile_line, table_rows, verdict_line
+from .terminal import calls_line, engine_line, latency_line, profile_line, table_rows, verdict_line
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -23,6 +23,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         *([profile_line(report), ""] if profile_line(report) else []),
         *([engine, ""] if engine else []),
         *([calls, ""] if calls else []),
+        *([latency_line(report), ""] if latency_line(report) else []),
         *[x for line in summary_lines(report) for x in (line, "")],
         "| Requirement | Level | Status | What it asks |",
         "|---|---|---|---|",

@@ -44,6 +44,20 @@ def calls_line(report: dict[str, Any]) -> str:
     return f"Calls to the declared endpoints: {shown}."
 
 
+def latency_line(report: dict[str, Any]) -> str:
+    """The checks' requests' latency to the answer's head, probes and declared endpoints: a stall
+    per request (44 ms of delayed ACK) shows here as a figure beside the verdict."""
+    summaries = [s for s in (report.get("measurements") or {}).get("latency") or [] if s.get("median_s") is not None]
+    if not summaries:
+        return ""
+    shown = "; ".join(f"{s['route']} {_ms(s['median_s'])} / {_ms(s['p95_s'])} ({s['count']})" for s in summaries)
+    return f"Request latency to the answer's head, median / p95 (requests): {shown}."
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.001 else "<1 ms"
+
+
 def table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return [(r["id"], r["level"], _MARK[r["status"]], r["title"]) for r in report["requirements"]]
 

@@ -42,8 +42,9 @@ def summary(terminalreporter, config: pytest.Config, state: RunState) -> None:
     for i, line in enumerate(terminal.render_terminal(report)):
         color = {"pass": "green", "incomplete": "yellow"}.get(report["verdict"], "red") if i == 0 else None
         terminalreporter.write_line(line, **({color: True, "bold": True} if color else {}))
-    if terminal.engine_line(report):
-        terminalreporter.write_line(terminal.engine_line(report))
+    for line in (terminal.engine_line(report), terminal.latency_line(report)):
+        if line:
+            terminalreporter.write_line(line)
     for line in summary_lines(report):  # identity, the attestation, the --expected-failures gate
         terminalreporter.write_line(line)
     for line in reports.written(config, state):

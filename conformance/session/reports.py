@@ -33,7 +33,8 @@ def write(config: pytest.Config, state: RunState | None, image_ref: str, image: 
     measured = measurements.merge(state.measured) if state is not None else None
     endpoints = [e.label for e in state.config.endpoints] if state is not None else []
     engine = dict(state.context.engine) if state is not None and state.context is not None else {}
-    report = document.build(image_ref, image, results, duration_s, measured, endpoints, engine, contract)
+    report = document.build(image_ref, image, results, duration_s, measured, endpoints, engine, contract,
+                            probes=list(contract.probe_paths))
     inputs = config.stash.get(CERTIFICATION, None)
     if inputs is not None:
         certification.amend(report, inputs)  # identity, completeness, the attestation note, the gate

@@ -95,6 +95,7 @@ def _measure_then(keep_log, run_state):
     def before_remove(candidate) -> None:
         # The requests of this process so far (the candidates share one count: each drains what is new).
         run_state.measurements.requests(candidate.traffic.drain_counts())
+        run_state.measurements.latencies(candidate.traffic.drain_latencies())
         startup = candidate.startup
         if startup is not None:
             role = candidate.constraints.role

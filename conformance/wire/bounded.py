@@ -187,23 +187,36 @@ class _Transport(httpx.HTTPTransport):
 
 class Traffic:
     """The requests one process of a run sent to the image's candidates, shared by its clients:
-    how many per (method, target), for the report, and the (method, target)s whose event stream
-    once went on past stream_s, so that they are not waited out again."""
+    how many per (method, target) and how long each took to its answer's head, for the report, and
+    the (method, target)s whose event stream once went on past stream_s, so that they are not
+    waited out again."""
 
     def __init__(self):
         self._endless: set[tuple[str, str]] = set()
         self._sent: Counter = Counter()
+        self._heads: dict[tuple[str, str], list[float]] = {}
         self._lock = threading.Lock()
 
     def count(self, method: str, target: str) -> None:
         with self._lock:
             self._sent[(method, target)] += 1
 
+    def took(self, method: str, target: str, head_s: float) -> None:
+        """Seconds from sending a request to its answer's head (a stall shows here, not in the verdict)."""
+        with self._lock:
+            self._heads.setdefault((method, target), []).append(head_s)
+
     def drain_counts(self) -> Counter:
         """The requests counted since the last drain."""
         with self._lock:
             sent, self._sent = self._sent, Counter()
         return sent
+
+    def drain_latencies(self) -> dict[tuple[str, str], list[float]]:
+        """The head latencies taken since the last drain, by (method, target)."""
+        with self._lock:
+            heads, self._heads = self._heads, {}
+        return heads
 
     def note_endless(self, method: str, target: str) -> None:
         with self._lock:
@@ -246,6 +259,7 @@ class Reading:
     over_size: bool = False  # that cap was response_mib
     error: httpx.HTTPError | None = None  # what ended the exchange before its answer did
     elapsed_s: float = 0.0
+    head_s: float | None = None  # from sending to the answer's head; None without a head
     known_endless: bool = False  # read for KNOWN_ENDLESS_S only (see `within`)
 
     @property
@@ -278,6 +292,7 @@ def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, s
         with client.stream(method, target, headers=headers, content=body, follow_redirects=False,
                            extensions=extensions) as response:
             reading.status, reading.headers = response.status_code, tuple(response.headers.multi_items())
+            reading.head_s = time.monotonic() - started
             reading.head_cut = head_cut(response, budgets)
             if on_head is not None:
                 on_head(response)
@@ -293,6 +308,8 @@ def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, s
     except httpx.HTTPError as exc:
         reading.error = exc
     reading.elapsed_s = time.monotonic() - started
+    if traffic is not None and reading.head_s is not None:
+        traffic.took(method, target, reading.head_s)
     if streaming and traffic is not None and reading.timed_out and reading.received and not reading.known_endless:
         traffic.note_endless(method, target)  # the stream flowed until stream_s cut it
     return reading
