@@ -1,12 +1,14 @@
 """Benchmark (not a test): the whole run, `agent-conformance IMAGE`, on each case of issue 25's
 table, median of N runs, with the machine's load average beside each figure.
 
-    .venv/bin/python benchmarks/bench_cases.py [--runs 3] [--case NAME …] [--json FILE]
+    .venv/bin/python benchmarks/bench_cases.py [--runs 3] [--case NAME …] [--tree DIR] [--json FILE]
 
 Build the samples first (`python -m samplekit build stdlib-keepalive hostile/not-http-at-all …`).
 Runs are interleaved (run 1 of every case, then run 2, …) so drift in the load spreads over every
 figure. The never-answering and not-HTTP cases run on the default budgets (30 s to start), as a
 new user's image would: their samples' agent.toml shortens the budget for the tests only.
+`--tree DIR`: run the suite of another source tree (e.g. `git archive main | tar -x -C DIR`), for a
+before/after comparison with the same samples and the same interpreter.
 """
 
 from __future__ import annotations
@@ -57,12 +59,12 @@ def cases() -> list[Case]:
     ]
 
 
-def run_once(case: Case, workdir: Path) -> None:
+def run_once(case: Case, workdir: Path, tree: Path = REPO) -> None:
     report = workdir / "report.json"
     load = os.getloadavg()[0]
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "conformance.cli", case.image, "-q", *case.args(),
-                             "--report-json", str(report)], capture_output=True, text=True, timeout=900, cwd=REPO)
+                             "--report-json", str(report)], capture_output=True, text=True, timeout=900, cwd=tree)
     case.walls.append(time.monotonic() - started)
     case.loads.append(load)
     if result.returncode not in (0, 1):
@@ -89,13 +91,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--case", action="append", help="a sample folder (e.g. hostile/silent); all when not given")
+    parser.add_argument("--tree", type=Path, default=REPO, help="the source tree whose suite runs (its cwd)")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     selected = [c for c in cases() if not args.case or c.sample in args.case]
     with tempfile.TemporaryDirectory(prefix="bench-cases-") as tmp:
         for i in range(args.runs):
             for case in selected:
-                run_once(case, Path(tmp))
+                run_once(case, Path(tmp), args.tree.resolve())
                 print(f"run {i + 1}: {case.name}: {case.walls[-1]:.1f} s (load {case.loads[-1]:.1f}), "
                       f"{case.verdicts[-1]}", file=sys.stderr, flush=True)
     print("\n".join(table(selected)))
