@@ -55,7 +55,7 @@ def cases() -> list[Case]:
         Case("model latency, 6 events", "model-latency", 30),
         Case("never answers (default budgets)", "hostile/silent", 40, use_config=False),
         Case("not HTTP (default budgets)", "hostile/not-http-at-all", 40, use_config=False),
-        Case("exits at once", "docs_example", 3),
+        Case("exits at once", "broken/exits-at-once", 3),
     ]
 
 
