@@ -136,7 +136,7 @@ def summarize_main(argv: list[str]) -> int:
         return EXIT_ERROR
     totals = document["totals"]
     print(f"{totals['images']} images: {totals['pass']} pass, {totals['fail']} fail, {totals['unverified']} bundles "
-          f"that do not verify, {totals['without_bundle']} without a bundle; {written.html}")
+          f"that do not verify, {totals['no_verdict']} without a verdict; {written.html}")
     return EXIT_PASS
 
 

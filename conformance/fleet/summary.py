@@ -1,13 +1,15 @@
 """`agent-conformance summarize`: bundles made anywhere → one fleet summary.
 
     summary.json   every image with its verdict and each requirement's status, the failures
-                   counted per requirement, the bundles that do not verify, the images without one
+                   counted per requirement, the bundles that do not verify, the images without a
+                   verdict (no bundle, or a run that ended in an error, a timeout or a crash)
     summary.md     the same for a CI job summary
     index.html     the image × requirement grid (`summary_html`)
 
 Only a bundle that verifies is read for its results: one that does not is listed with what is
-wrong, and counts nowhere else. A batch's records (`_batch/*.json` beside its bundles) name the
-images whose run left no bundle, and why; `expected` (the batch's list) names those that have
+wrong, and counts nowhere else; nor does one whose run gave no verdict (the image was not found,
+the run was stopped). A batch's records (`_batch/*.json` beside its bundles) say how each run
+ended, also where it left no bundle; `expected` (the batch's list) names the images that have
 neither (a CI job that died before its upload)."""
 
 from __future__ import annotations
@@ -48,7 +50,14 @@ def build(roots: list[Path], out: Path, expected: list[Entry] = (), only: list[E
         folders = {e.folder for e in only}
         found = [b for b in found if b.path.name in folders]
         records = {folder: record for folder, record in records.items() if folder in folders}
-    good = [b for b in found if b.verified]
+    good, no_verdict = [], []
+    for found_bundle in (b for b in found if b.verified):
+        why = _no_verdict(found_bundle, records.get(found_bundle.path.name))
+        if why:
+            no_verdict.append({"ref": found_bundle.image_ref, "status": why[0], "reason": why[1],
+                               "bundle": _rel(found_bundle.path, out)})
+        else:
+            good.append(found_bundle)
     rows = sorted((_row(b, out) for b in good), key=lambda r: (r["ref"], r["bundle"]))
     ids = sorted({r["id"] for b in good for r in b.report.get("requirements", [])},
                  key=lambda rid: (_ORDER.get(rid, len(_ORDER)), rid))
@@ -61,22 +70,35 @@ def build(roots: list[Path], out: Path, expected: list[Entry] = (), only: list[E
                              "images": sum(row["statuses"].get(rid) in ("fail", "error") for row in rows)})
     unverified = [{"bundle": _rel(b.path, out), "problems": list(b.problems)} for b in found if not b.verified]
     seen = {folder_name(r["ref"]) for r in rows} | {Path(b.path).name for b in found}
-    missing = [{"ref": rec.get("ref", folder), "status": rec.get("status", ""), "reason": rec.get("reason", "")}
-               for folder, rec in sorted(records.items()) if folder not in seen]
-    named = seen | {folder_name(m["ref"]) for m in missing}
-    missing += [{"ref": e.ref, "status": "missing", "reason": "no bundle and no record of a run"}
-                for e in expected if e.folder not in named]
+    no_verdict += [{"ref": rec.get("ref", folder), "status": rec.get("status", ""), "reason": rec.get("reason", ""),
+                    "bundle": ""} for folder, rec in sorted(records.items()) if folder not in seen]
+    named = seen | {folder_name(m["ref"]) for m in no_verdict}
+    no_verdict += [{"ref": e.ref, "status": "missing", "reason": "no bundle and no record of a run", "bundle": ""}
+                   for e in expected if e.folder not in named]
     verdicts = [r["verdict"] for r in rows]
     return {
         "suite": {"name": SUITE_NAME, "version": __version__},
         "created": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
-        "totals": {"images": len(rows) + len(unverified) + len(missing), "pass": verdicts.count("pass"),
-                   "fail": verdicts.count("fail"), "unverified": len(unverified), "without_bundle": len(missing)},
+        "totals": {"images": len(rows) + len(unverified) + len(no_verdict), "pass": verdicts.count("pass"),
+                   "fail": verdicts.count("fail"), "unverified": len(unverified), "no_verdict": len(no_verdict)},
         "requirements": requirements,
         "images": rows,
         "unverified": unverified,
-        "without_bundle": missing,
+        "no_verdict": no_verdict,
     }
+
+
+def _no_verdict(found: bundles.Bundle, record: dict | None) -> tuple[str, str] | None:
+    """Why a verified bundle holds no verdict to count, or None when it does: its run ended in an
+    error, a timeout or a crash (the batch's record says), was interrupted, or never saw the image."""
+    if record and record.get("status") not in (None, "pass", "fail"):
+        return str(record.get("status")), str(record.get("reason") or "")
+    if not found.complete:
+        return "interrupted", "the run was stopped before it decided every requirement"
+    if not found.image_id:
+        evidence = next((e for r in found.report.get("requirements", []) for e in r.get("evidence", [])), "")
+        return "error", evidence or "the image was never inspected"
+    return None
 
 
 def _row(found: bundles.Bundle, out: Path) -> dict[str, Any]:
@@ -135,7 +157,7 @@ def markdown(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     lines = [f"# Fleet conformance: {totals['images']} images, {totals['pass']} pass, {totals['fail']} fail"
              + (f", {totals['unverified']} bundles that do not verify" if totals["unverified"] else "")
-             + (f", {totals['without_bundle']} without a bundle" if totals["without_bundle"] else ""),
+             + (f", {totals['no_verdict']} without a verdict" if totals["no_verdict"] else ""),
              "", f"{summary['suite']['name']} {summary['suite']['version']}, summarized {summary['created']}.", ""]
     if summary["images"]:
         lines += ["| image | verdict | failed | could not be checked | report |", "|---|---|---|---|---|"]
@@ -153,10 +175,10 @@ def markdown(summary: dict[str, Any]) -> str:
     if summary["unverified"]:
         lines += ["", "## Bundles that do not verify", "", "Their results are not counted above.", ""]
         lines += [f"- `{_cell(u['bundle'])}`: {_cell('; '.join(u['problems'][:5]))}" for u in summary["unverified"]]
-    if summary["without_bundle"]:
-        lines += ["", "## Images without a bundle", ""]
+    if summary["no_verdict"]:
+        lines += ["", "## Images without a verdict", ""]
         lines += [f"- `{_cell(m['ref'])}`: {_cell(m['status'])}" + (f", {_cell(m['reason'])}" if m["reason"] else "")
-                  for m in summary["without_bundle"]]
+                  + (f" ([bundle]({href(m['bundle'])}))" if m["bundle"] else "") for m in summary["no_verdict"]]
     return "\n".join(lines) + "\n"
 
 

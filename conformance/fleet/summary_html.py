@@ -40,7 +40,7 @@ def render(summary: dict[str, Any]) -> str:
         _grid(summary),
         _ranking(summary),
         _unverified(summary["unverified"]),
-        _without_bundle(summary["without_bundle"]),
+        _no_verdict(summary["no_verdict"]),
     ]
     head = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
@@ -96,10 +96,12 @@ def _unverified(items: list[dict]) -> str:
     return "\n".join(lines + ["</ul>"])
 
 
-def _without_bundle(items: list[dict]) -> str:
+def _no_verdict(items: list[dict]) -> str:
     if not items:
         return ""
-    lines = ["<h2>Images without a bundle</h2>", "<ul>"]
+    lines = ["<h2>Images without a verdict</h2>", "<ul>"]
     lines += [f'<li><code>{escape(m["ref"])}</code>: {escape(m["status"])}'
-              + (f", {escape(m['reason'])}" if m["reason"] else "") + "</li>" for m in items]
+              + (f", {escape(m['reason'])}" if m["reason"] else "")
+              + (f' (<a href="{escape(href(m["bundle"]))}/report.html">report</a>)' if m["bundle"] else "") + "</li>"
+              for m in items]
     return "\n".join(lines + ["</ul>"])

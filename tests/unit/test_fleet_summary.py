@@ -86,7 +86,7 @@ def fleet(tmp_path) -> Path:
 def test_the_summary_counts_what_each_verified_report_says(fleet, tmp_path):
     out = tmp_path / "summary"
     document = summary.build([fleet], out, expected=[Entry("a:1"), Entry("f:1")])
-    assert document["totals"] == {"images": 6, "pass": 1, "fail": 2, "unverified": 1, "without_bundle": 2}
+    assert document["totals"] == {"images": 6, "pass": 1, "fail": 2, "unverified": 1, "no_verdict": 2}
     rows = {row["ref"]: row for row in document["images"]}
     assert set(rows) == {"a:1", "b:1", "c:1"}
     assert rows["b:1"]["failed"] == ["READY-200", "STARTUP-TIME"] and rows["b:1"]["errors"] == ["HEALTH-JSON"]
@@ -96,15 +96,32 @@ def test_the_summary_counts_what_each_verified_report_says(fleet, tmp_path):
                       "STARTUP-TIME": (1, 0, 1)}
     assert [r["id"] for r in document["requirements"]] == [rid for rid, _ in REQS]  # the catalogue's order
     assert document["unverified"] == [{"bundle": "../bundles/d_1", "problems": ["changed: report.html"]}]
-    assert document["without_bundle"] == [
-        {"ref": "e:1", "status": "timeout", "reason": "did not finish within 900 s"},
-        {"ref": "f:1", "status": "missing", "reason": "no bundle and no record of a run"}]
+    assert document["no_verdict"] == [
+        {"ref": "e:1", "status": "timeout", "reason": "did not finish within 900 s", "bundle": ""},
+        {"ref": "f:1", "status": "missing", "reason": "no bundle and no record of a run", "bundle": ""}]
+
+
+def test_a_bundle_without_a_verdict_is_listed_apart_and_counts_nowhere(tmp_path):
+    root = tmp_path / "bundles"
+    make_bundle(root / "a_1", "a:1", {"READY-200": "fail"})
+    make_bundle(root / "b_1", "b:1", {"READY-200": "error"}, evidence=[INTERRUPTED])
+    make_bundle(root / "c_1", "c:1", {"READY-200": "error"}, image_id="", evidence=["image 'c:1' is not in the local engine"])
+    make_bundle(root / "d_1", "d:1", {"READY-200": "error"})
+    (root / "_batch").mkdir()
+    (root / "_batch" / "d_1.json").write_text(json.dumps({"ref": "d:1", "status": "error", "reason": "exited with status 2"}))
+    document = summary.build([root], tmp_path)
+    assert [r["ref"] for r in document["images"]] == ["a:1"]
+    assert [(m["ref"], m["status"], m["reason"]) for m in document["no_verdict"]] == [
+        ("b:1", "interrupted", "the run was stopped before it decided every requirement"),
+        ("c:1", "error", "image 'c:1' is not in the local engine"),
+        ("d:1", "error", "exited with status 2")]
+    assert next(r for r in document["requirements"] if r["id"] == "READY-200")["images"] == 1
 
 
 def test_only_keeps_a_batch_s_summary_to_its_own_list(fleet, tmp_path):
     document = summary.build([fleet], tmp_path, only=[Entry("a:1"), Entry("e:1")])
     assert [r["ref"] for r in document["images"]] == ["a:1"] and not document["unverified"]
-    assert [m["ref"] for m in document["without_bundle"]] == ["e:1"]
+    assert [m["ref"] for m in document["no_verdict"]] == ["e:1"]
 
 
 class Page(HTMLParser):
@@ -166,7 +183,7 @@ def test_everything_read_from_a_bundle_is_escaped(tmp_path):
 def test_summarize_command_writes_and_refuses_nothing_to_summarize(fleet, tmp_path, capsys):
     out = tmp_path / "s"
     assert command.summarize_main([str(fleet), "--out", str(out)]) == 0
-    assert "5 images: 1 pass, 2 fail, 1 bundles that do not verify, 1 without a bundle" in capsys.readouterr().out
+    assert "5 images: 1 pass, 2 fail, 1 bundles that do not verify, 1 without a verdict" in capsys.readouterr().out
     assert {p.name for p in out.iterdir()} == {"summary.json", "summary.md", "index.html"}
     (tmp_path / "empty").mkdir()
     assert command.summarize_main([str(tmp_path / "empty"), "--out", str(out)]) == 2
