@@ -21,7 +21,7 @@ from tests.helpers import labelled_owners, owner_alive
 BROKEN = ["broken/health-text", "broken/ready-text", "broken/health-204", "broken/no-expose", "broken/reserved-env",
           "broken/declares-volume", "broken/json-as-html", "broken/html-error-pages", "broken/no-command",
           "broken/home-cache"]
-COPIES = 9  # the reference agent under as many more tags: the same image, judged as different ones
+COPIES = 8  # the reference agent under as many more tags: the same image, judged as different ones
 JOBS = 4  # this host's default (two per core): the verdicts must not change under it
 BATCH_CAP_S = 600
 
@@ -94,3 +94,32 @@ def test_the_summary_grid_is_each_image_s_report(fleet):
     for ref, row in rows.items():
         for rid, status in row["statuses"].items():
             assert f'title="{rid}: {status}"><a href="{row["report"]}#{rid}"' in page
+
+
+def test_a_killed_run_s_containers_are_removed_by_the_batch(docker_client, tmp_path, monkeypatch):
+    """A run that cannot unwind (SIGKILL at its cap, no grace) leaves its candidates; the batch
+    finds them by the run's label and removes them."""
+    from conformance.fleet import engine, runner
+    from conformance.fleet.plan import Entry
+    from tests.helpers import leftovers
+
+    reference = samples.build_all(["reference"], log=lambda message: None)[0]
+    seen = {}
+
+    def kill_at_once(process):
+        seen["left"] = leftovers(docker_client, engine.run_owner(process.pid))  # still there: the run is alive
+        os.killpg(process.pid, 9)
+        process.wait(timeout=30)
+
+    monkeypatch.setattr(runner, "_terminate", kill_at_once)
+    the_engine = engine.Engine()
+    try:
+        outcome = runner.run(Entry(reference.tag), tmp_path, tmp_path / "run.log", timeout_s=8.0, cpus=1.0,
+                             engine=the_engine, stop=__import__("threading").Event())
+    finally:
+        the_engine.close()
+    assert outcome.status == "timeout" and outcome.exit_code == -9
+    assert seen["left"], "the run had no container up at its cap: nothing was tested"
+    assert outcome.removed >= len(seen["left"])
+    assert not [name for name, who in labelled_owners(docker_client) if who.startswith(f"{owner_host()}:")
+                and not owner_alive(who)], "left behind after the kill"
