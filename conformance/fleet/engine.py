@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 
 import docker
 import docker.errors
@@ -31,10 +32,12 @@ def run_owner(pid: int) -> str:
 
 
 class Engine:
-    """The batch's own client, made on first use; every call bounded by TIMEOUT_S."""
+    """The batch's own client, made on first use; every call bounded by TIMEOUT_S. The batch's
+    threads share it, one call at a time (a docker-py client is one HTTP session)."""
 
     def __init__(self) -> None:
         self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
 
     def _api(self):
         if self._client is None:
@@ -43,14 +46,19 @@ class Engine:
 
     def image_id(self, ref: str) -> str:
         """The local image's ID; "" when it cannot be told (the run will say why)."""
-        try:
-            return str(self._api().inspect_image(ref).get("Id") or "")
-        except _FAILURES:
-            return ""
+        with self._lock:
+            try:
+                return str(self._api().inspect_image(ref).get("Id") or "")
+            except _FAILURES:
+                return ""
 
     def remove_leftovers(self, pid: int) -> int:
         """Remove every container, volume and network of the run with this PID; the number
         removed. Never raises: a batch goes on, and the next run on this host reaps the rest."""
+        with self._lock:
+            return self._remove(pid)
+
+    def _remove(self, pid: int) -> int:
         removed = 0
         owner = [f"{LABEL_OWNER}={run_owner(pid)}"]
         try:
@@ -77,6 +85,7 @@ class Engine:
             return 0
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

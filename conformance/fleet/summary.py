@@ -153,12 +153,15 @@ def _cell(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
-def markdown(summary: dict[str, Any]) -> str:
+def headline(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
-    lines = [f"# Fleet conformance: {totals['images']} images, {totals['pass']} pass, {totals['fail']} fail"
-             + (f", {totals['unverified']} bundles that do not verify" if totals["unverified"] else "")
-             + (f", {totals['no_verdict']} without a verdict" if totals["no_verdict"] else ""),
-             "", f"{summary['suite']['name']} {summary['suite']['version']}, summarized {summary['created']}.", ""]
+    return (f"Fleet conformance: {totals['images']} images, {totals['pass']} pass, {totals['fail']} fail"
+            + (f", {totals['unverified']} bundles that do not verify" if totals["unverified"] else "")
+            + (f", {totals['no_verdict']} without a verdict" if totals["no_verdict"] else ""))
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    lines = [f"# {headline(summary)}", "", f"{summary['suite']['name']} {summary['suite']['version']}, summarized {summary['created']}.", ""]
     if summary["images"]:
         lines += ["| image | verdict | failed | could not be checked | report |", "|---|---|---|---|---|"]
         for row in summary["images"]:

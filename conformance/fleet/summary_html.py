@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .summary import href
+from .summary import headline, href
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _SHORT = {"pass": "✓", "fail": "✗", "error": "!", "skip": "–"}
@@ -29,8 +29,7 @@ td.verdict.pass, td.verdict.fail { font-weight: 700; } tr.counts td { font-weigh
 
 
 def render(summary: dict[str, Any]) -> str:
-    totals = summary["totals"]
-    title = f"Fleet conformance: {totals['images']} images, {totals['pass']} pass, {totals['fail']} fail"
+    title = headline(summary)
     body = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="meta">{escape(summary["suite"]["name"])} {escape(summary["suite"]["version"])}, summarized '

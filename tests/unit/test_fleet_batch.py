@@ -162,3 +162,29 @@ def test_the_run_command_is_the_suite_s_own_with_the_image_s_options(tmp_path):
     assert argv[:3] == [sys.executable, "-m", "conformance.cli"]
     assert argv[3:] == ["a:1", "--certify", str(tmp_path / "out" / "a_1"), "--cpus", "0.5",
                         "--agent-config", str(tmp_path / "a.toml"), "--profile", "knative", "--no-egress"]
+
+
+def test_one_live_line_erased_before_each_image_s_line(tmp_path, fake_runs):
+    events = []
+    batch.run([Entry("slowpass:1"), Entry("pass:1")], settings(tmp_path), say=lambda text: events.append(("say", text)),
+              progress=lambda text: events.append(("live", text)), done=lambda: events.append(("done",)),
+              engine=FakeEngine())
+    said = [i for i, event in enumerate(events) if event[0] == "say"]
+    assert len(said) == 2 and all(events[i - 1] == ("done",) for i in said)
+    live = [event[1] for event in events if event[0] == "live"]
+    assert any(text.startswith("batch: 1/2 done, 1 pass, 0 fail, 0 without a verdict; 1 running;") for text in live)
+    assert events[-1] == ("done",)  # the line is erased at the end
+
+
+def test_a_batch_on_a_terminal_shows_its_progress_in_place(tmp_path, fake_runs, monkeypatch, capsys):
+    from conformance.fleet import command
+
+    listing = tmp_path / "images.txt"
+    listing.write_text("slowpass:1\n")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert command.batch_main([str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"], []) == 0
+    shown = capsys.readouterr().out
+    assert "\r\x1b[Kbatch: 0/1 done" in shown and "\r\x1b[Kpass " in shown
+    assert shown.rstrip().endswith("index.html")
