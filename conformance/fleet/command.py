@@ -33,7 +33,7 @@ def _batch_parser() -> argparse.ArgumentParser:
                         "tables (ref, agent_config, profile); `-` reads standard input")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where the bundles go (default {DEFAULT_OUT})")
     parser.add_argument("--jobs", type=_positive_int, metavar="N",
-                        help=f"images at once (default {batch.default_jobs()} here: two per core, within memory)")
+                        help=f"images at once (default {batch.default_jobs()} here: one per core, within memory)")
     parser.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=f"cap on one image's run; past it the run is stopped (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--cpus", type=_positive_float, default=DEFAULT_CPUS, metavar="N",

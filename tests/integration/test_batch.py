@@ -22,7 +22,7 @@ BROKEN = ["broken/health-text", "broken/ready-text", "broken/health-204", "broke
           "broken/declares-volume", "broken/json-as-html", "broken/html-error-pages", "broken/no-command",
           "broken/home-cache"]
 COPIES = 8  # the reference agent under as many more tags: the same image, judged as different ones
-JOBS = 4  # this host's default (two per core): the verdicts must not change under it
+JOBS = 2  # a 2-core host's default (one per core): the verdicts must not change under it
 BATCH_CAP_S = 600
 
 
