@@ -1,8 +1,10 @@
 """Certification bundles as a batch and a summary see them: found under the folders given, verified,
 and read (the report and certification.json), never trusted before they verify.
 
-`verify` is the one place a bundle is judged: today SHA256SUMS (`report.bundle.verify`); a
-stronger verifier (a signed attestation) replaces this function and nothing else."""
+`verify` is the one place a bundle is judged: the certifier's own checks (`report.verify`, as
+`agent-conformance verify DIR` runs them without a key: every file there and summed, the
+attestation's statement naming them, the report, junit.xml and the statement agreeing, the
+verdict recomputed). A check of the signature needs the vendor's key: a summary does not have it."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..report import bundle
+from ..report import verify as certifier
 from ..report.results import INTERRUPTED
 
 # A folder is taken for a bundle when it holds any of these (a broken one is still listed as such).
@@ -55,13 +58,14 @@ class Bundle:
 
 
 def verify(directory: Path) -> list[str]:
-    """What is wrong with the bundle in `directory`; [] when it verifies."""
-    if not (directory / bundle.SUMS).is_file():
-        return [f"no {bundle.SUMS}"]
+    """What is wrong with the bundle in `directory`, a line per failed check; [] when it verifies."""
     try:
-        return bundle.verify(directory)
-    except (OSError, ValueError) as exc:
-        return [f"{bundle.SUMS} unreadable: {exc}"]
+        findings = certifier.verify(directory)
+    except certifier.Unreadable as exc:
+        return [str(exc)]
+    except (OSError, ValueError) as exc:  # the certifier names what it cannot read; this is a backstop
+        return [f"cannot be read: {exc}"]
+    return [f"{finding.check}: {finding.message}" for finding in findings if finding.outcome == "FAIL"]
 
 
 def read(directory: Path) -> Bundle:

@@ -50,12 +50,15 @@ def build(roots: list[Path], out: Path, expected: list[Entry] = (), only: list[E
         folders = {e.folder for e in only}
         found = [b for b in found if b.path.name in folders]
         records = {folder: record for folder, record in records.items() if folder in folders}
-    good, no_verdict = [], []
-    for found_bundle in (b for b in found if b.verified):
-        why = _no_verdict(found_bundle, records.get(found_bundle.path.name))
-        if why:
-            no_verdict.append({"ref": found_bundle.image_ref, "status": why[0], "reason": why[1],
-                               "bundle": _rel(found_bundle.path, out)})
+    good, no_verdict, unverified = [], [], []
+    for found_bundle in found:
+        record = records.get(found_bundle.path.name) or {}
+        why = _no_verdict(found_bundle, record)
+        if why:  # a run that says it gave no verdict is listed so, whether its bundle verifies or not
+            no_verdict.append({"ref": found_bundle.image_ref or record.get("ref", ""), "status": why[0],
+                               "reason": why[1], "bundle": _rel(found_bundle.path, out)})
+        elif not found_bundle.verified:
+            unverified.append({"bundle": _rel(found_bundle.path, out), "problems": list(found_bundle.problems)})
         else:
             good.append(found_bundle)
     rows = sorted((_row(b, out) for b in good), key=lambda r: (r["ref"], r["bundle"]))
@@ -68,7 +71,6 @@ def build(roots: list[Path], out: Path, expected: list[Entry] = (), only: list[E
         counts = {s: sum(row["statuses"].get(rid) == s for row in rows) for s in STATUSES}
         requirements.append({"id": rid, "level": levels[rid], "title": titles[rid], **counts,
                              "images": sum(row["statuses"].get(rid) in ("fail", "error") for row in rows)})
-    unverified = [{"bundle": _rel(b.path, out), "problems": list(b.problems)} for b in found if not b.verified]
     seen = {folder_name(r["ref"]) for r in rows} | {Path(b.path).name for b in found}
     no_verdict += [{"ref": rec.get("ref", folder), "status": rec.get("status", ""), "reason": rec.get("reason", ""),
                     "bundle": ""} for folder, rec in sorted(records.items()) if folder not in seen]
@@ -88,11 +90,14 @@ def build(roots: list[Path], out: Path, expected: list[Entry] = (), only: list[E
     }
 
 
-def _no_verdict(found: bundles.Bundle, record: dict | None) -> tuple[str, str] | None:
-    """Why a verified bundle holds no verdict to count, or None when it does: its run ended in an
-    error, a timeout or a crash (the batch's record says), was interrupted, or never saw the image."""
-    if record and record.get("status") not in (None, "pass", "fail"):
+def _no_verdict(found: bundles.Bundle, record: dict) -> tuple[str, str] | None:
+    """Why a bundle holds no verdict to count, or None when it does (or does not verify): its run
+    ended in an error, a timeout or a crash (the batch's record says), was interrupted, or never saw
+    the image."""
+    if record.get("status") not in (None, "pass", "fail"):
         return str(record.get("status")), str(record.get("reason") or "")
+    if not found.verified:
+        return None
     if not found.complete:
         return "interrupted", "the run was stopped before it decided every requirement"
     if not found.image_id:

@@ -11,71 +11,55 @@ from pathlib import Path
 
 import pytest
 
+from conformance.contract.catalogue import EVERY_REQUIREMENT
 from conformance.fleet import bundles, command, summary
 from conformance.fleet.plan import Entry
 from conformance.report import bundle
 from conformance.report.results import INTERRUPTED
+from tests.unit.fleet_bundles import IMAGE_ID, make_bundle
 
-REQS = [("IMAGE-PLATFORM", "MUST"), ("READY-200", "MUST"), ("HEALTH-JSON", "MUST"), ("STARTUP-TIME", "SHOULD")]
-
-
-def make_bundle(directory: Path, ref: str, statuses: dict[str, str], *, image_id: str = "sha256:1",
-                profile: str = "oci-hosted", version: str = "0.1.0", evidence: list[str] = ()) -> Path:
-    """A bundle as a run writes it: the documents, and SHA256SUMS over them."""
-    directory.mkdir(parents=True)
-    requirements = [{"id": rid, "level": level, "title": f"title of {rid}", "status": statuses.get(rid, "pass"),
-                     "evidence": list(evidence)} for rid, level in REQS]
-    verdict = "fail" if any(r["status"] in ("fail", "error") and r["level"] == "MUST" for r in requirements) else "pass"
-    report = {"suite": {"name": "agent-conformance", "version": version}, "image": {"ref": ref, "id": image_id},
-              "profile": {"name": profile}, "verdict": verdict, "duration_s": 6.5, "requirements": requirements}
-    info = {"verdict": verdict, "suite": report["suite"], "profile": {"name": profile},
-            "image": {"ref": ref, "id": image_id}}
-    (directory / "report.json").write_text(json.dumps(report))
-    (directory / bundle.INFO).write_text(json.dumps(info))
-    (directory / "report.html").write_text("<html></html>")
-    (directory / "logs").mkdir()
-    (directory / "logs" / "shared.log").write_text("started\n")
-    (directory / bundle.SUMS).write_text(bundle.sha256sums(directory))
-    return directory
+REQS = ["IMAGE-PLATFORM", "READY-200", "HEALTH-JSON", "STARTUP-TIME"]
 
 
 def test_bundles_are_found_as_a_batch_ci_and_kubernetes_leave_them(tmp_path):
-    make_bundle(tmp_path / "batch" / "a_1", "a:1", {})
-    make_bundle(tmp_path / "ci" / "bundle-b_2" / "b_2", "b:2", {})  # an artifact's folder around the bundle
-    single = make_bundle(tmp_path / "c_3", "c:3", {})
+    make_bundle(tmp_path / "batch" / "a_1", "a:1")
+    make_bundle(tmp_path / "ci" / "bundle-b_2" / "b_2", "b:2")  # an artifact's folder around the bundle
+    single = make_bundle(tmp_path / "c_3", "c:3")
     (tmp_path / "batch" / "a_1" / "logs" / "report.json").write_text("{}")  # not a bundle of its own
     found = bundles.find([tmp_path / "batch", tmp_path / "ci", single, tmp_path / "batch"])
     assert [p.name for p in found] == ["a_1", "b_2", "c_3"]
 
 
 def test_a_bundle_that_does_not_verify_is_never_read(tmp_path):
-    good = make_bundle(tmp_path / "good", "a:1", {})
-    assert bundles.read(good).verified and bundles.read(good).image_id == "sha256:1"
+    good = make_bundle(tmp_path / "good", "a:1")
+    assert bundles.read(good).verified and bundles.read(good).image_id == IMAGE_ID
     changed = make_bundle(tmp_path / "changed", "a:1", {"READY-200": "fail"})
     report = json.loads((changed / "report.json").read_text())
     report["verdict"] = "pass"
     (changed / "report.json").write_text(json.dumps(report))
-    assert bundles.read(changed).problems == ("changed: report.json",) and bundles.read(changed).report == {}
-    unsummed = make_bundle(tmp_path / "unsummed", "a:1", {})
+    (changed / bundle.SUMS).write_text(bundle.sha256sums(changed))  # as a forger would
+    problems = bundles.read(changed).problems
+    assert any(p.startswith("signed-files: differs from the statement: report.json") for p in problems), problems
+    assert any(p.startswith("verdict:") for p in problems) and bundles.read(changed).report == {}
+    unsummed = make_bundle(tmp_path / "unsummed", "a:1")
     (unsummed / bundle.SUMS).unlink()
-    assert bundles.read(unsummed).problems == ("no SHA256SUMS",)
-    garbled = make_bundle(tmp_path / "garbled", "a:1", {})
-    (garbled / bundle.SUMS).write_text("not a sums line\n")
-    assert "unreadable" in bundles.read(garbled).problems[0]
+    assert "files: missing: SHA256SUMS" in bundles.read(unsummed).problems
+    assert bundles.read(tmp_path / "absent").problems == (f"{tmp_path / 'absent'}: not a directory",)
 
 
 def test_an_interrupted_run_s_bundle_verifies_but_is_not_complete(tmp_path):
-    stopped = make_bundle(tmp_path / "stopped", "a:1", {"READY-200": "error"}, evidence=[INTERRUPTED])
+    stopped = make_bundle(tmp_path / "stopped", "a:1", {"READY-200": "error"}, interrupted=True)
+    assert INTERRUPTED in json.dumps(bundles.read(stopped).report)
     assert bundles.read(stopped).verified and not bundles.read(stopped).complete
 
 
 @pytest.fixture
 def fleet(tmp_path) -> Path:
     root = tmp_path / "bundles"
-    make_bundle(root / "a_1", "a:1", {})
+    make_bundle(root / "a_1", "a:1")
     make_bundle(root / "b_1", "b:1", {"READY-200": "fail", "HEALTH-JSON": "error", "STARTUP-TIME": "fail"})
-    make_bundle(root / "c_1", "c:1", {"READY-200": "fail"}, profile="cloud-run")
-    forged = make_bundle(root / "d_1", "d:1", {})
+    make_bundle(root / "c_1", "c:1", {"IMAGE-PLATFORM": "fail"}, profile_name="cloud-run")  # no /ready there
+    forged = make_bundle(root / "d_1", "d:1")
     (forged / "report.html").write_text("<html>edited</html>")
     records = root / "_batch"
     records.mkdir()
@@ -89,13 +73,17 @@ def test_the_summary_counts_what_each_verified_report_says(fleet, tmp_path):
     assert document["totals"] == {"images": 6, "pass": 1, "fail": 2, "unverified": 1, "no_verdict": 2}
     rows = {row["ref"]: row for row in document["images"]}
     assert set(rows) == {"a:1", "b:1", "c:1"}
-    assert rows["b:1"]["failed"] == ["READY-200", "STARTUP-TIME"] and rows["b:1"]["errors"] == ["HEALTH-JSON"]
+    assert rows["b:1"]["failed"] == ["READY-200", "STARTUP-TIME"] and rows["c:1"]["failed"] == ["IMAGE-PLATFORM"] and rows["b:1"]["errors"] == ["HEALTH-JSON"]
     assert rows["c:1"]["profile"] == "cloud-run" and rows["a:1"]["report"] == "../bundles/a_1/report.html"
     counts = {r["id"]: (r["fail"], r["error"], r["images"]) for r in document["requirements"]}
-    assert counts == {"IMAGE-PLATFORM": (0, 0, 0), "READY-200": (2, 0, 2), "HEALTH-JSON": (0, 1, 1),
-                      "STARTUP-TIME": (1, 0, 1)}
-    assert [r["id"] for r in document["requirements"]] == [rid for rid, _ in REQS]  # the catalogue's order
-    assert document["unverified"] == [{"bundle": "../bundles/d_1", "problems": ["changed: report.html"]}]
+    assert {rid: counts[rid] for rid in REQS} == {"IMAGE-PLATFORM": (1, 0, 1), "READY-200": (1, 0, 1),
+                                                  "HEALTH-JSON": (0, 1, 1), "STARTUP-TIME": (1, 0, 1)}
+    assert "READY-200" not in rows["c:1"]["statuses"]  # not in that profile: a blank cell
+    assert sum(images for _, _, images in counts.values()) == 4  # nothing else failed anywhere
+    order = [r.id for r in EVERY_REQUIREMENT]
+    assert [r["id"] for r in document["requirements"]] == sorted(counts, key=order.index)  # the catalogue's order
+    (unverified,) = document["unverified"]
+    assert unverified["bundle"] == "../bundles/d_1" and "sha256sums: changed: report.html" in unverified["problems"]
     assert document["no_verdict"] == [
         {"ref": "e:1", "status": "timeout", "reason": "did not finish within 900 s", "bundle": ""},
         {"ref": "f:1", "status": "missing", "reason": "no bundle and no record of a run", "bundle": ""}]
@@ -104,16 +92,19 @@ def test_the_summary_counts_what_each_verified_report_says(fleet, tmp_path):
 def test_a_bundle_without_a_verdict_is_listed_apart_and_counts_nowhere(tmp_path):
     root = tmp_path / "bundles"
     make_bundle(root / "a_1", "a:1", {"READY-200": "fail"})
-    make_bundle(root / "b_1", "b:1", {"READY-200": "error"}, evidence=[INTERRUPTED])
-    make_bundle(root / "c_1", "c:1", {"READY-200": "error"}, image_id="", evidence=["image 'c:1' is not in the local engine"])
+    make_bundle(root / "b_1", "b:1", {"READY-200": "error"}, interrupted=True)
+    make_bundle(root / "c_1", "c:1", image_id="", run_error="image 'c:1' is not in the local engine")
     make_bundle(root / "d_1", "d:1", {"READY-200": "error"})
     (root / "_batch").mkdir()
-    (root / "_batch" / "d_1.json").write_text(json.dumps({"ref": "d:1", "status": "error", "reason": "exited with status 2"}))
+    for folder, reason in (("c_1", "exited with status 2: image 'c:1' is not in the local engine"),
+                           ("d_1", "exited with status 2")):
+        (root / "_batch" / f"{folder}.json").write_text(json.dumps({"ref": folder.replace("_", ":"), "status": "error",
+                                                                     "reason": reason}))
     document = summary.build([root], tmp_path)
-    assert [r["ref"] for r in document["images"]] == ["a:1"]
+    assert [r["ref"] for r in document["images"]] == ["a:1"] and not document["unverified"]
     assert [(m["ref"], m["status"], m["reason"]) for m in document["no_verdict"]] == [
         ("b:1", "interrupted", "the run was stopped before it decided every requirement"),
-        ("c:1", "error", "image 'c:1' is not in the local engine"),
+        ("c:1", "error", "exited with status 2: image 'c:1' is not in the local engine"),
         ("d:1", "error", "exited with status 2")]
     assert next(r for r in document["requirements"] if r["id"] == "READY-200")["images"] == 1
 
@@ -139,7 +130,7 @@ class Page(HTMLParser):
             self.loads.append(tag)
         if tag == "script":
             self.scripts += 1
-        if tag == "td" and "cell" in (attrs.get("class") or ""):
+        if tag == "td" and "cell" in (attrs.get("class") or "") and "title" in attrs:
             rid, status = attrs["title"].split(": ")
             self.cells.setdefault(rid, []).append(status)
 
@@ -154,21 +145,24 @@ def test_the_page_is_the_grid_and_loads_nothing(fleet, tmp_path):
     assert "default-src 'none'" in page
     # Every cell links to its image's report at that requirement, and the file is there.
     cell_links = [link for link in parsed.links if "#" in link]
-    assert "../bundles/b_1/report.html#READY-200" in cell_links and len(cell_links) == 3 * len(REQS)
+    rows = summary.build([fleet], out)["images"]
+    assert "../bundles/b_1/report.html#READY-200" in cell_links and len(cell_links) == sum(len(r["statuses"]) for r in rows)
     assert all((out / link.split("#")[0]).is_file() for link in parsed.links)
-    assert parsed.cells["READY-200"] == ["pass", "fail", "fail"]  # rows by reference: a, b, c
-    assert parsed.cells["HEALTH-JSON"] == ["pass", "error", "pass"]
+    assert parsed.cells["READY-200"] == ["pass", "fail"]  # rows by reference: a, b (c: blank, not its profile's)
+    assert parsed.cells["IMAGE-PLATFORM"] == ["pass", "pass", "fail"]
+    assert parsed.cells["HEALTH-JSON"] == ["pass", "error"]
     assert "Bundles that do not verify" in page and "../bundles/d_1" in page and "e:1" in page
     assert json.loads(written.json.read_text())["totals"]["images"] == 5
     markdown = written.markdown.read_text()
-    assert "| `b:1` | **fail** | READY-200, STARTUP-TIME | HEALTH-JSON |" in markdown
-    assert re.search(r"\| READY-200 \| MUST \| 2 \| 0 \| 2 of 3 \|", markdown)
+    assert "| `b:1` | **fail** | READY-200, STARTUP-TIME | HEALTH-JSON |" in markdown, markdown
+    assert re.search(r"\| READY-200 \| MUST \| 1 \| 0 \| 1 of 3 \|", markdown), markdown
 
 
 def test_everything_read_from_a_bundle_is_escaped(tmp_path):
     root = tmp_path / "bundles"
     hostile = '"><script>alert(1)</script>|`x`'
     make_bundle(root / "x", hostile, {"READY-200": "fail"})
+    assert bundles.read(root / "x").verified
     (root / "_batch").mkdir()
     (root / "_batch" / "y.json").write_text(json.dumps({"ref": "<img src=x>", "status": "crash", "reason": "<b>"}))
     out = tmp_path / "out"
