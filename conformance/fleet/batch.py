@@ -122,9 +122,11 @@ def run(entries: list[Entry], settings: Settings, *, say: Callable[[str], None],
             if found is None:
                 todo.append(entry)
                 continue
-            verdict = runner.PASS if found.report.get("verdict") == runner.PASS else runner.FAIL
+            verdict = found.report.get("verdict")
+            verdict = verdict if verdict in runner.VERDICTS else runner.FAIL
             outcome = runner.Outcome(entry.ref, entry.folder, verdict, 0 if verdict == runner.PASS else 1,
-                                     resumed=True, image_id=found.image_id, failed=failed_ids(found))
+                                     resumed=True, image_id=found.image_id, failed=failed_ids(found),
+                                     reason=unchecked(found))
             outcomes[entry.ref] = outcome
             write_record(settings.out, outcome)
             done()
@@ -166,14 +168,22 @@ def _one(entry: Entry, settings: Settings, engine: Engine, stop: threading.Event
                          timeout_s=settings.timeout_s, cpus=settings.cpus, engine=engine, stop=stop,
                          extra=settings.extra)
     path = settings.out / entry.folder
-    if (path / bundles.bundle.SUMS).is_file():
+    if outcome.status in runner.VERDICTS and (path / bundles.bundle.SUMS).is_file():
         made = bundles.read(path)
         outcome.image_id, outcome.failed = made.image_id, failed_ids(made)
+        if made.report.get("verdict") == runner.INCOMPLETE:  # exit 1 too: the bundle tells which
+            outcome.status, outcome.reason = runner.INCOMPLETE, unchecked(made)
     return outcome
 
 
 def failed_ids(found: bundles.Bundle) -> list[str]:
     return [r.get("id", "?") for r in found.report.get("requirements", []) if r.get("status") in ("fail", "error")]
+
+
+def unchecked(found: bundles.Bundle) -> str:
+    """Why a certification is incomplete: the MUSTs it did not check."""
+    missing = [u.get("id", "?") for u in (found.report.get("completeness") or {}).get("unchecked_must") or []]
+    return f"MUST not checked: {', '.join(missing)}" if missing else ""
 
 
 class _stop_on_sigterm:
@@ -195,10 +205,11 @@ def _interrupt(signum, frame):
 
 
 def exit_status(outcomes: list[runner.Outcome], expected: int) -> int:
-    """0 every image passed; 2 any image got no verdict (or was not reached); else 1."""
+    """0 every image passed; 2 any image got no verdict (or was not reached); else 1 (a failed or
+    an incomplete certification)."""
     if len(outcomes) < expected or any(o.status not in runner.VERDICTS for o in outcomes):
         return EXIT_ERROR
-    return EXIT_FAIL if any(o.status == runner.FAIL for o in outcomes) else EXIT_PASS
+    return EXIT_PASS if all(o.status == runner.PASS for o in outcomes) else EXIT_FAIL
 
 
 def line(outcome: runner.Outcome) -> str:
@@ -214,5 +225,6 @@ def _live(entries: list[Entry], outcomes: dict[str, runner.Outcome], started: fl
     counts = {s: sum(o.status == s for o in outcomes.values()) for s in runner.VERDICTS}
     others = len(outcomes) - sum(counts.values())
     return (f"batch: {len(outcomes)}/{len(entries)} done, {counts['pass']} pass, {counts['fail']} fail, "
-            f"{others} without a verdict; {min(jobs, len(entries) - len(outcomes))} running; "
+            + (f"{counts['incomplete']} incomplete, " if counts["incomplete"] else "")
+            + f"{others} without a verdict; {min(jobs, len(entries) - len(outcomes))} running; "
             f"{time.monotonic() - started:.0f} s")

@@ -28,9 +28,9 @@ def _batch_parser() -> argparse.ArgumentParser:
                     "several at once; images whose bundle is current are not run again. Ends with the fleet's "
                     "summary in OUT (summary.json, summary.md, index.html).",
         epilog="Arguments after `--` go to every run (e.g. `-- --no-egress`). Exit status: 0 every image passed, "
-               "1 any failed, 2 any got no verdict (error, timeout, crash) or a usage error.")
+               "1 any failed or is incomplete, 2 any got no verdict (error, timeout, crash) or a usage error.")
     parser.add_argument("list", metavar="FILE", help="the images: one reference a line, or a TOML list of [[image]] "
-                        "tables (ref, agent_config, profile); `-` reads standard input")
+                        "tables (ref, agent_config, profile, vuln_report); `-` reads standard input")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where the bundles go (default {DEFAULT_OUT})")
     parser.add_argument("--jobs", type=_positive_int, metavar="N",
                         help=f"images at once (default {batch.default_jobs()} here: one per core, within memory)")
@@ -90,7 +90,8 @@ def batch_main(argv: list[str], extra: list[str]) -> int:
     settings = batch.Settings(out=out, jobs=args.jobs or batch.default_jobs(), timeout_s=args.timeout,
                               cpus=args.cpus, force=args.force, extra=tuple(extra))
     live = Progress(_write_live if terminal_allowed(sys.stdout.isatty(), 0, dict(os.environ), False) else None)
-    print(f"agent-conformance batch: {len(entries)} images, {settings.jobs} at once, bundles in {out}/", flush=True)
+    print(f"agent-conformance batch: {_images(len(entries))}, {min(settings.jobs, len(entries))} at once, "
+          f"bundles in {out}/", flush=True)
     started = time.monotonic()
     try:
         outcomes = batch.run(entries, settings, say=lambda text: print(text, flush=True), progress=live, done=live.done)
@@ -101,9 +102,10 @@ def batch_main(argv: list[str], extra: list[str]) -> int:
     except OSError as exc:
         print(f"agent-conformance batch: {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail")}
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("pass", "fail", "incomplete")}
     others = len(outcomes) - sum(counts.values())
-    tail = f"{len(outcomes)} images in {time.monotonic() - started:.0f} s: {counts['pass']} pass, {counts['fail']} fail"
+    tail = f"{_images(len(outcomes))} in {time.monotonic() - started:.0f} s: {counts['pass']} pass, {counts['fail']} fail"
+    tail += f", {counts['incomplete']} incomplete (a MUST not checked)" if counts["incomplete"] else ""
     tail += f", {others} without a verdict (see {out}/{batch.RECORDS}/)" if others else ""
     if args.index is None:
         written = summary.write(summary.build([out], out, expected=entries, only=entries), out)
@@ -135,7 +137,8 @@ def summarize_main(argv: list[str]) -> int:
         print(f"agent-conformance summarize: {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     totals = document["totals"]
-    print(f"{totals['images']} images: {totals['pass']} pass, {totals['fail']} fail, {totals['unverified']} bundles "
+    print(f"{totals['images']} images: {totals['pass']} pass, {totals['fail']} fail, {totals['incomplete']} incomplete, "
+          f"{totals['unverified']} bundles "
           f"that do not verify, {totals['no_verdict']} without a verdict; {written.html}")
     return EXIT_PASS
 
@@ -145,6 +148,10 @@ def _with_defaults(entries: list[plan.Entry], args: argparse.Namespace) -> list[
     if config and not config.is_file():
         raise ConfigError(f"--agent-config {args.agent_config}: not a file")
     return [replace(e, agent_config=e.agent_config or config, profile=e.profile or args.profile) for e in entries]
+
+
+def _images(count: int) -> str:
+    return f"{count} image" + ("" if count == 1 else "s")
 
 
 def _write_live(text: str) -> None:

@@ -1,7 +1,7 @@
 """`agent-conformance batch FILE --emit kubernetes`: the same batch as Kubernetes objects, for
 `kubectl apply -f -`. Standard objects only (batch/v1 Jobs, a ConfigMap, a PersistentVolumeClaim):
 
-- a ConfigMap with the list (`images.toml`, each image's agent config beside it) and the bare
+- a ConfigMap with the list (`images.toml`, each image's agent config and scanner report beside it) and the bare
   references (`images.txt`, for the pull);
 - a ReadWriteMany PersistentVolumeClaim: every pod writes its image's bundle there;
 - an Indexed Job, one pod per image (`JOB_COMPLETION_INDEX` picks it), `parallelism` at once.
@@ -78,6 +78,13 @@ def _config_map(entries: list[Entry], name: str, labels: dict) -> dict:
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{entry.agent_config}: cannot read agent config: {exc}") from None
             table.append(f"agent_config = {_toml(key)}")
+        if entry.vuln_report:  # a scanner's report of this image (a certification without one is incomplete)
+            key = f"vulns-{i}.json"
+            try:
+                data[key] = entry.vuln_report.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{entry.vuln_report}: cannot read vulnerability report: {exc}") from None
+            table.append(f"vuln_report = {_toml(key)}")
         if entry.profile:
             table.append(f"profile = {_toml(entry.profile)}")
         tables.append("\n".join(table))

@@ -11,6 +11,7 @@ reference alone (so that a later batch finds it again, whatever else the list ho
     ref = "vendor-a/agent:1.4"
     agent_config = "vendor-a.toml"
     profile = "cloud-run"
+    vuln_report = "scans/vendor-a-1.4.json"   # Trivy or Grype JSON of this image (a certification needs one)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ MAX_LIST_BYTES = 1 << 20  # a list is a few KiB; a megabyte is some other file g
 # What an image reference may contain (name, tag, digest): anything else is not one.
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-KEYS = ("ref", "agent_config", "profile")
+KEYS = ("ref", "agent_config", "profile", "vuln_report")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Entry:
     ref: str
     agent_config: Path | None = None  # absolute
     profile: str | None = None
+    vuln_report: Path | None = None  # absolute
 
     @property
     def folder(self) -> str:
@@ -102,19 +104,22 @@ def _from_toml(text: str, source: str, base: Path) -> list[Entry]:
                 raise ConfigError(f"{source}: {where}.{key}: expected a string, got {table[key]!r}")
         if "ref" not in table:
             raise ConfigError(f"{source}: {where}.ref: missing (the image reference)")
-        entries.append(_entry(source, where, table["ref"], table.get("agent_config"), table.get("profile"), base))
+        entries.append(_entry(source, where, table["ref"], table.get("agent_config"), table.get("profile"), base,
+                              table.get("vuln_report")))
     return entries
 
 
-def _entry(source: str, where: str, ref: str, agent_config: str | None, profile: str | None, base: Path) -> Entry:
+def _entry(source: str, where: str, ref: str, agent_config: str | None, profile: str | None, base: Path,
+           vuln_report: str | None = None) -> Entry:
     if not _REF.match(ref):
         raise ConfigError(f"{source}: {where}: {ref!r} is not an image reference")
-    config = None
-    if agent_config:
-        config = (base / agent_config).resolve()
-        if not config.is_file():
-            raise ConfigError(f"{source}: {where}.agent_config: {config} is not a file")
-    return Entry(ref, config, profile or None)
+    files = {}
+    for key, given in (("agent_config", agent_config), ("vuln_report", vuln_report)):
+        if given:
+            files[key] = (base / given).resolve()
+            if not files[key].is_file():
+                raise ConfigError(f"{source}: {where}.{key}: {files[key]} is not a file")
+    return Entry(ref, files.get("agent_config"), profile or None, files.get("vuln_report"))
 
 
 def _refuse_clashes(entries: list[Entry], source: str) -> None:

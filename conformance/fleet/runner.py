@@ -25,14 +25,15 @@ GRACE_S = 30.0  # SIGTERM to SIGKILL: a run's unwinding removes its containers a
 POLL_S = 0.2
 LOG_TAIL_BYTES = 64 << 10
 
-PASS, FAIL, ERROR, TIMEOUT, CRASH = "pass", "fail", "error", "timeout", "crash"
-VERDICTS = (PASS, FAIL)  # the statuses that carry a verdict; the others are infrastructure
+PASS, FAIL, INCOMPLETE = "pass", "fail", "incomplete"  # a certification that left a MUST unchecked
+ERROR, TIMEOUT, CRASH = "error", "timeout", "crash"
+VERDICTS = (PASS, FAIL, INCOMPLETE)  # the statuses that carry a verdict; the others are infrastructure
 
 
 @dataclass
 class Outcome:
-    """What became of one image. `status` is the verdict (pass, fail) or why there is none: error
-    (the run's exit 2: usage or infrastructure), timeout (the cap), crash (any other end)."""
+    """What became of one image. `status` is the verdict (pass, fail, incomplete) or why there is
+    none: error (the run's exit 2: usage or infrastructure), timeout (the cap), crash (any other end)."""
 
     ref: str
     folder: str
@@ -56,6 +57,8 @@ def command(entry: Entry, bundle_dir: Path, cpus: float, extra: tuple[str, ...] 
         argv += ["--agent-config", str(entry.agent_config)]
     if entry.profile:
         argv += ["--profile", entry.profile]
+    if entry.vuln_report:
+        argv += ["--vuln-report", str(entry.vuln_report)]
     return argv + list(extra)
 
 

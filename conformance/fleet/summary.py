@@ -82,7 +82,8 @@ def build(roots: list[Path], out: Path, expected: list[Entry] = (), only: list[E
         "suite": {"name": SUITE_NAME, "version": __version__},
         "created": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "totals": {"images": len(rows) + len(unverified) + len(no_verdict), "pass": verdicts.count("pass"),
-                   "fail": verdicts.count("fail"), "unverified": len(unverified), "no_verdict": len(no_verdict)},
+                   "fail": verdicts.count("fail"), "incomplete": verdicts.count("incomplete"),
+                   "unverified": len(unverified), "no_verdict": len(no_verdict)},
         "requirements": requirements,
         "images": rows,
         "unverified": unverified,
@@ -94,7 +95,7 @@ def _no_verdict(found: bundles.Bundle, record: dict) -> tuple[str, str] | None:
     """Why a bundle holds no verdict to count, or None when it does (or does not verify): its run
     ended in an error, a timeout or a crash (the batch's record says), was interrupted, or never saw
     the image."""
-    if record.get("status") not in (None, "pass", "fail"):
+    if record.get("status") not in (None, "pass", "fail", "incomplete"):
         return str(record.get("status")), str(record.get("reason") or "")
     if not found.verified:
         return None
@@ -121,6 +122,8 @@ def _row(found: bundles.Bundle, out: Path) -> dict[str, Any]:
         "statuses": {r.get("id", "?"): r.get("status", "") for r in requirements},
         "failed": [r.get("id", "?") for r in requirements if r.get("status") == "fail"],
         "errors": [r.get("id", "?") for r in requirements if r.get("status") == "error"],
+        # A certification's MUSTs left unchecked (its verdict is then `incomplete`).
+        "unchecked_must": [u.get("id", "?") for u in (found.report.get("completeness") or {}).get("unchecked_must") or []],
     }
 
 
@@ -161,6 +164,7 @@ def _cell(text: Any) -> str:
 def headline(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     return (f"Fleet conformance: {totals['images']} images, {totals['pass']} pass, {totals['fail']} fail"
+            + (f", {totals['incomplete']} incomplete" if totals.get("incomplete") else "")
             + (f", {totals['unverified']} bundles that do not verify" if totals["unverified"] else "")
             + (f", {totals['no_verdict']} without a verdict" if totals["no_verdict"] else ""))
 
@@ -170,7 +174,9 @@ def markdown(summary: dict[str, Any]) -> str:
     if summary["images"]:
         lines += ["| image | verdict | failed | could not be checked | report |", "|---|---|---|---|---|"]
         for row in summary["images"]:
-            lines.append(f"| `{_cell(row['ref'])}` | **{_cell(row['verdict'])}** | {_cell(', '.join(row['failed']) or '-')} "
+            unchecked = f" ({', '.join(row['unchecked_must'])} not checked)" if row["unchecked_must"] else ""
+            lines.append(f"| `{_cell(row['ref'])}` | **{_cell(row['verdict'])}**{_cell(unchecked)} "
+                         f"| {_cell(', '.join(row['failed']) or '-')} "
                          f"| {_cell(', '.join(row['errors']) or '-')} | [report]({href(row['report'])}) |")
         ranked = sorted((r for r in summary["requirements"] if r["images"]), key=lambda r: (-r["images"], r["id"]))
         lines += ["", "## Which requirements fail most", ""]

@@ -23,7 +23,7 @@ th { background: #f6f8fa; font-weight: 600; } th.id { writing-mode: vertical-rl;
 td.cell { text-align: center; padding: 0; } td.cell a { display: block; padding: 3px 6px; text-decoration: none; color: inherit; }
 td.pass { background: #dafbe1; color: #1a7f37; } td.fail { background: #ffebe9; color: #cf222e; font-weight: 700; }
 td.error { background: #fff8c5; color: #9a6700; font-weight: 700; } td.skip { color: #8c959f; } td.none { background: #f6f8fa; }
-td.verdict.pass, td.verdict.fail { font-weight: 700; } tr.counts td { font-weight: 600; text-align: center; }
+td.verdict.pass, td.verdict.fail, td.verdict.incomplete { font-weight: 700; } td.verdict.incomplete { color: #9a6700; } tr.counts td { font-weight: 600; text-align: center; }
 .legend span { margin-right: 12px; }
 """
 

@@ -17,6 +17,7 @@ import pytest
 from conformance.candidate.labels import owner_host
 from samplekit import matrix, samples
 from tests.helpers import labelled_owners, owner_alive
+from tests.integration.test_vulns_gate import for_image
 
 BROKEN = ["broken/health-text", "broken/ready-text", "broken/health-204", "broken/no-expose", "broken/reserved-env",
           "broken/declares-volume", "broken/json-as-html", "broken/html-error-pages", "broken/no-command",
@@ -34,11 +35,15 @@ def fleet(docker_client, tmp_path_factory):
     for ref in copies:
         reference.tag(*ref.rsplit(":", 1))
     try:
-        # The samples with an agent config get it from the list, as a user's vendors would.
+        # The samples with an agent config get it from the list, as a user's vendors would, and each a
+        # scanner's report of its image (a certification without one is incomplete).
         expected = {s.tag: s for s in built.values()} | {ref: built["reference"] for ref in copies}
-        tables = [f'[[image]]\nref = "{ref}"\n' + (f'agent_config = "{s.agent_config}"\n' if s.agent_config else "")
-                  for ref, s in expected.items()]
         work = tmp_path_factory.mktemp("batch")
+        tables = []
+        for i, (ref, sample) in enumerate(expected.items()):
+            scan = for_image("trivy-clean.json", docker_client.images.get(ref).id, work / f"trivy-{i}.json")
+            tables.append(f'[[image]]\nref = "{ref}"\nvuln_report = "{scan}"\n'
+                          + (f'agent_config = "{sample.agent_config}"\n' if sample.agent_config else ""))
         (work / "images.toml").write_text("\n".join(tables))
         out = work / "bundles"
         process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "batch", str(work / "images.toml"),
@@ -90,7 +95,8 @@ def test_the_summary_grid_is_each_image_s_report(fleet):
     assert set(rows) == set(expected)
     assert document["totals"] == {
         "images": 20, "pass": sum(s.expected.verdict == "pass" for s in expected.values()),
-        "fail": sum(s.expected.verdict == "fail" for s in expected.values()), "unverified": 0, "no_verdict": 0}
+        "fail": sum(s.expected.verdict == "fail" for s in expected.values()), "incomplete": 0, "unverified": 0,
+        "no_verdict": 0}
     for ref, sample in expected.items():
         assert set(rows[ref]["failed"]) == sample.expected.fail, ref
         assert (out / rows[ref]["report"]).is_file()

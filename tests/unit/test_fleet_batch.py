@@ -27,7 +27,7 @@ FAKE_RUN = textwrap.dedent('''
     pids = Path(os.environ["FAKE_PIDS"])
     kind = ref.split(":")[0]
     def write(verdict):
-        make_bundle(directory, ref, {} if verdict == "pass" else {"READY-200": "fail"},
+        make_bundle(directory, ref, {"pass": {}, "fail": {"READY-200": "fail"}, "incomplete": {"NO-CRITICAL-VULNS": "skip"}}[verdict],
                     image_id="sha256:" + hashlib.sha256(kind.encode()).hexdigest())
     if kind == "slowpass":
         time.sleep(1.0)
@@ -35,6 +35,8 @@ FAKE_RUN = textwrap.dedent('''
         write("pass"); sys.exit(0)
     if kind == "fail":
         write("fail"); sys.exit(1)
+    if kind == "incomplete":
+        write("incomplete"); sys.exit(1)
     if kind == "error":
         print("ERROR: the image agent:1 is not in the local engine: build or load it first"); sys.exit(2)
     if kind == "crash":
@@ -96,7 +98,8 @@ def alive(pid: int) -> bool:
 
 
 def test_each_image_ends_on_its_own_and_leaves_nothing_running(tmp_path, fake_runs):
-    entries = [Entry(ref) for ref in ("pass:1", "fail:1", "error:1", "crash:1", "hang:1", "stubborn:1", "slowpass:1")]
+    entries = [Entry(ref) for ref in ("pass:1", "fail:1", "error:1", "crash:1", "hang:1", "stubborn:1", "slowpass:1",
+                                      "incomplete:1")]
     engine, lines = FakeEngine(), []
     started = time.monotonic()
     outcomes = batch.run(entries, settings(tmp_path), say=lines.append, engine=engine)
@@ -104,9 +107,10 @@ def test_each_image_ends_on_its_own_and_leaves_nothing_running(tmp_path, fake_ru
     by_ref = {o.ref: o for o in outcomes}
     assert {ref: o.status for ref, o in by_ref.items()} == {
         "pass:1": "pass", "fail:1": "fail", "error:1": "error", "crash:1": "crash", "hang:1": "timeout",
-        "stubborn:1": "timeout", "slowpass:1": "pass"}
+        "stubborn:1": "timeout", "slowpass:1": "pass", "incomplete:1": "incomplete"}
+    assert by_ref["incomplete:1"].reason == "MUST not checked: NO-CRITICAL-VULNS"
     # Four at once: the two hangs' caps (3 s, then 1 s of grace for the stubborn one) overlap the rest.
-    assert took < 3.0 + 1.0 + 6.0, took
+    assert took < 3.0 + 1.0 + 8.0, took
     assert by_ref["error:1"].reason == "exited with status 2: ERROR: the image agent:1 is not in the local engine: build or load it first"
     assert by_ref["crash:1"].reason == "killed by signal 9"
     assert by_ref["hang:1"].reason == "did not finish within 3 s (--timeout)"
@@ -123,11 +127,12 @@ def test_each_image_ends_on_its_own_and_leaves_nothing_running(tmp_path, fake_ru
 
 
 def test_a_current_bundle_is_not_made_again(tmp_path, fake_runs):
-    entries = [Entry("pass:1"), Entry("fail:1"), Entry("error:1")]
+    entries = [Entry("pass:1"), Entry("fail:1"), Entry("error:1"), Entry("incomplete:1")]
     first = batch.run(entries, settings(tmp_path), say=lambda line: None, engine=FakeEngine())
-    assert [o.resumed for o in first] == [False, False, False]
+    assert [o.resumed for o in first] == [False, False, False, False]
     again = batch.run(entries, settings(tmp_path), say=lambda line: None, engine=FakeEngine())
-    assert [(o.status, o.resumed) for o in again] == [("pass", True), ("fail", True), ("error", False)]
+    assert [(o.status, o.resumed) for o in again] == [("pass", True), ("fail", True), ("error", False),
+                                                      ("incomplete", True)]
     assert again[1].failed == ["READY-200"]
     # Another image behind the same reference, or --force: run again.
     rebuilt = batch.run(entries[:1], settings(tmp_path), say=lambda line: None, engine=FakeEngine({"pass:1": "sha256:new"}))
@@ -149,6 +154,7 @@ def test_exit_status():
         return runner.Outcome("a:1", "a_1", status)
     assert batch.exit_status([outcome("pass"), outcome("pass")], 2) == 0
     assert batch.exit_status([outcome("pass"), outcome("fail")], 2) == 1
+    assert batch.exit_status([outcome("pass"), outcome("incomplete")], 2) == 1
     assert batch.exit_status([outcome("fail"), outcome("timeout")], 2) == 2
     assert batch.exit_status([outcome("pass")], 2) == 2  # an image never reached
 
@@ -159,11 +165,12 @@ def test_default_jobs_from_cores_and_memory(cores, mib, jobs):
 
 
 def test_the_run_command_is_the_suite_s_own_with_the_image_s_options(tmp_path):
-    entry = Entry("a:1", tmp_path / "a.toml", "knative")
+    entry = Entry("a:1", tmp_path / "a.toml", "knative", tmp_path / "trivy.json")
     argv = runner.command(entry, tmp_path / "out" / "a_1", 0.5, ("--no-egress",))
     assert argv[:3] == [sys.executable, "-m", "conformance.cli"]
     assert argv[3:] == ["a:1", "--certify", str(tmp_path / "out" / "a_1"), "--cpus", "0.5",
-                        "--agent-config", str(tmp_path / "a.toml"), "--profile", "knative", "--no-egress"]
+                        "--agent-config", str(tmp_path / "a.toml"), "--profile", "knative",
+                        "--vuln-report", str(tmp_path / "trivy.json"), "--no-egress"]
 
 
 def test_one_live_line_erased_before_each_image_s_line(tmp_path, fake_runs):

@@ -23,11 +23,14 @@ def test_a_toml_list_names_each_image_config_relative_to_the_list(tmp_path):
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "a.toml").write_text("[budgets]\nstartup_s = 5\n")
     listing = tmp_path / "images.toml"
-    listing.write_text('[[image]]\nref = "a:1"\nagent_config = "configs/a.toml"\nprofile = "cloud-run"\n\n'
-                       '[[image]]\nref = "b:2"\n')
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "a.json").write_text("{}")
+    listing.write_text('[[image]]\nref = "a:1"\nagent_config = "configs/a.toml"\nprofile = "cloud-run"\n'
+                       'vuln_report = "scans/a.json"\n\n[[image]]\nref = "b:2"\n')
     first, second = plan.load(str(listing))
     assert (first.ref, first.agent_config, first.profile) == ("a:1", (tmp_path / "configs" / "a.toml").resolve(), "cloud-run")
-    assert (second.ref, second.agent_config, second.profile) == ("b:2", None, None)
+    assert first.vuln_report == (tmp_path / "scans" / "a.json").resolve()
+    assert (second.ref, second.agent_config, second.profile, second.vuln_report) == ("b:2", None, None, None)
 
 
 def test_standard_input_reads_relative_paths_from_the_working_directory(tmp_path, monkeypatch):
@@ -48,6 +51,7 @@ def test_standard_input_reads_relative_paths_from_the_working_directory(tmp_path
     ("[[image]]\nprofile = 'knative'\n", r"image\[0\]\.ref: missing"),
     ("[[image]]\nref = 'a:1'\nconfig = 'x'\n", r"image\[0\]: unknown key 'config'"),
     ("[[image]]\nref = 'a:1'\nagent_config = 'nowhere.toml'\n", r"image\[0\]\.agent_config: .*nowhere\.toml is not a file"),
+    ("[[image]]\nref = 'a:1'\nvuln_report = 'nowhere.json'\n", r"image\[0\]\.vuln_report: .*nowhere\.json is not a file"),
     ("[images]\nref = 'a:1'\n", "unknown key 'images'"),
     ("[[image]\n", "not valid TOML"),
 ])

@@ -114,7 +114,9 @@ def test_the_emitted_objects_pass_the_kubernetes_schemas(tmp_path):
 def test_the_indexed_job_gives_each_pod_one_image_and_the_summary_waits_for_all(tmp_path):
     config = tmp_path / "vendor.toml"
     config.write_text('[budgets]\nstartup_s = 60\n')
-    entries = [Entry("a/agent:1"), Entry("b/agent:2", config, "knative"), Entry("c/agent:3")]
+    scan = tmp_path / "trivy.json"
+    scan.write_text('{"SchemaVersion": 2, "Results": []}')
+    entries = [Entry("a/agent:1"), Entry("b/agent:2", config, "knative", scan), Entry("c/agent:3")]
     objects = list(yaml.safe_load_all(kubernetes.emit(entries, name="fleet", parallelism=2, timeout_s=600, token="t0k")))
     assert [o["kind"] for o in objects] == ["ConfigMap", "PersistentVolumeClaim", "Job", "Job"]
     listing, claim, job, summary = objects
@@ -124,7 +126,7 @@ def test_the_indexed_job_gives_each_pod_one_image_and_the_summary_waits_for_all(
         (tmp_path / "fleet" / key).write_text(text)
     read = plan.load(str(tmp_path / "fleet" / "images.toml"))
     assert [(e.ref, e.profile) for e in read] == [("a/agent:1", None), ("b/agent:2", "knative"), ("c/agent:3", None)]
-    assert read[1].agent_config.read_text() == config.read_text()
+    assert read[1].agent_config.read_text() == config.read_text() and read[1].vuln_report.read_text() == scan.read_text()
     assert listing["data"]["images.txt"].splitlines() == [e.ref for e in entries]
     spec = job["spec"]
     assert (spec["completionMode"], spec["completions"], spec["parallelism"]) == ("Indexed", 3, 2)

@@ -59,6 +59,7 @@ def fleet(tmp_path) -> Path:
     make_bundle(root / "a_1", "a:1")
     make_bundle(root / "b_1", "b:1", {"READY-200": "fail", "HEALTH-JSON": "error", "STARTUP-TIME": "fail"})
     make_bundle(root / "c_1", "c:1", {"IMAGE-PLATFORM": "fail"}, profile_name="cloud-run")  # no /ready there
+    make_bundle(root / "g_1", "g:1", {"NO-CRITICAL-VULNS": "skip"})  # a certification without a scanner report
     forged = make_bundle(root / "d_1", "d:1")
     (forged / "report.html").write_text("<html>edited</html>")
     records = root / "_batch"
@@ -70,9 +71,10 @@ def fleet(tmp_path) -> Path:
 def test_the_summary_counts_what_each_verified_report_says(fleet, tmp_path):
     out = tmp_path / "summary"
     document = summary.build([fleet], out, expected=[Entry("a:1"), Entry("f:1")])
-    assert document["totals"] == {"images": 6, "pass": 1, "fail": 2, "unverified": 1, "no_verdict": 2}
+    assert document["totals"] == {"images": 7, "pass": 1, "fail": 2, "incomplete": 1, "unverified": 1, "no_verdict": 2}
     rows = {row["ref"]: row for row in document["images"]}
-    assert set(rows) == {"a:1", "b:1", "c:1"}
+    assert set(rows) == {"a:1", "b:1", "c:1", "g:1"}
+    assert rows["g:1"]["verdict"] == "incomplete" and rows["g:1"]["unchecked_must"] == ["NO-CRITICAL-VULNS"]
     assert rows["b:1"]["failed"] == ["READY-200", "STARTUP-TIME"] and rows["c:1"]["failed"] == ["IMAGE-PLATFORM"] and rows["b:1"]["errors"] == ["HEALTH-JSON"]
     assert rows["c:1"]["profile"] == "cloud-run" and rows["a:1"]["report"] == "../bundles/a_1/report.html"
     counts = {r["id"]: (r["fail"], r["error"], r["images"]) for r in document["requirements"]}
@@ -148,14 +150,16 @@ def test_the_page_is_the_grid_and_loads_nothing(fleet, tmp_path):
     rows = summary.build([fleet], out)["images"]
     assert "../bundles/b_1/report.html#READY-200" in cell_links and len(cell_links) == sum(len(r["statuses"]) for r in rows)
     assert all((out / link.split("#")[0]).is_file() for link in parsed.links)
-    assert parsed.cells["READY-200"] == ["pass", "fail"]  # rows by reference: a, b (c: blank, not its profile's)
-    assert parsed.cells["IMAGE-PLATFORM"] == ["pass", "pass", "fail"]
-    assert parsed.cells["HEALTH-JSON"] == ["pass", "error"]
+    assert parsed.cells["READY-200"] == ["pass", "fail", "pass"]  # rows by reference: a, b, (c: blank), g
+    assert parsed.cells["IMAGE-PLATFORM"] == ["pass", "pass", "fail", "pass"]
+    assert parsed.cells["HEALTH-JSON"] == ["pass", "error", "pass"]
+    assert parsed.cells["NO-CRITICAL-VULNS"] == ["pass", "pass", "skip"]  # not in the cloud-run profile
     assert "Bundles that do not verify" in page and "../bundles/d_1" in page and "e:1" in page
-    assert json.loads(written.json.read_text())["totals"]["images"] == 5
+    assert json.loads(written.json.read_text())["totals"]["images"] == 6
     markdown = written.markdown.read_text()
     assert "| `b:1` | **fail** | READY-200, STARTUP-TIME | HEALTH-JSON |" in markdown, markdown
-    assert re.search(r"\| READY-200 \| MUST \| 1 \| 0 \| 1 of 3 \|", markdown), markdown
+    assert re.search(r"\| READY-200 \| MUST \| 1 \| 0 \| 1 of 4 \|", markdown), markdown
+    assert "| `g:1` | **incomplete** (NO-CRITICAL-VULNS not checked) | - | - |" in markdown
 
 
 def test_everything_read_from_a_bundle_is_escaped(tmp_path):
@@ -177,7 +181,7 @@ def test_everything_read_from_a_bundle_is_escaped(tmp_path):
 def test_summarize_command_writes_and_refuses_nothing_to_summarize(fleet, tmp_path, capsys):
     out = tmp_path / "s"
     assert command.summarize_main([str(fleet), "--out", str(out)]) == 0
-    assert "5 images: 1 pass, 2 fail, 1 bundles that do not verify, 1 without a verdict" in capsys.readouterr().out
+    assert "6 images: 1 pass, 2 fail, 1 incomplete, 1 bundles that do not verify, 1 without a verdict" in capsys.readouterr().out
     assert {p.name for p in out.iterdir()} == {"summary.json", "summary.md", "index.html"}
     (tmp_path / "empty").mkdir()
     assert command.summarize_main([str(tmp_path / "empty"), "--out", str(out)]) == 2
