@@ -121,18 +121,22 @@ def test_a_killed_run_s_containers_are_removed_by_the_batch(docker_client, tmp_p
 
     def kill_at_once(process):
         seen["left"] = leftovers(docker_client, engine.run_owner(process.pid))  # still there: the run is alive
+        seen["cpus"] = {docker_client.api.inspect_container(c["Id"])["HostConfig"]["NanoCpus"]
+                        for c in docker_client.api.containers(filters={"label": f"{engine.LABEL_OWNER}={engine.run_owner(process.pid)}"})
+                        if (c.get("Labels") or {}).get(f"{engine.LABEL}.role") != "helper"}  # candidates, not helpers
         os.killpg(process.pid, 9)
         process.wait(timeout=30)
 
     monkeypatch.setattr(runner, "_terminate", kill_at_once)
     the_engine = engine.Engine()
     try:
-        outcome = runner.run(Entry(reference.tag), tmp_path, tmp_path / "run.log", timeout_s=8.0, cpus=1.0,
+        outcome = runner.run(Entry(reference.tag), tmp_path, tmp_path / "run.log", timeout_s=8.0, cpus=0.75,
                              engine=the_engine, stop=__import__("threading").Event())
     finally:
         the_engine.close()
     assert outcome.status == "timeout" and outcome.exit_code == -9
     assert seen["left"], "the run had no container up at its cap: nothing was tested"
-    assert outcome.removed >= len(seen["left"])
+    assert seen["cpus"] == {750_000_000}  # the batch's --cpus reached every candidate
+    assert outcome.removed >= 1  # not always all it saw: one may have been going already when the run was killed
     assert not [name for name, who in labelled_owners(docker_client) if who.startswith(f"{owner_host()}:")
                 and not owner_alive(who)], "left behind after the kill"
