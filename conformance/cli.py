@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
         "`agent-conformance verify DIR [--key PUB] [--image REF] [--max-age DAYS] [--min-suite VERSION]` checks "
         "a certification bundle; `agent-conformance diff A B` compares two runs (bundles or report.json files); "
         "`agent-conformance matrix [NAME …]` builds the bundled sample agents and checks each gets its "
-        "expected verdict (see `agent-conformance matrix --help`).",
+        "expected verdict (see `agent-conformance matrix --help`); `agent-conformance batch FILE` certifies many "
+        "images and `agent-conformance summarize DIR…` merges their bundles (see their --help).",
     )
     parser.add_argument("image", nargs="?", help="local image reference, e.g. myagent:v1 (never pulled)")
     options.add_all(parser.add_argument, plugin=False)
@@ -96,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import review
 
         return review.verify_main(argv[1:]) if argv[0] == "verify" else review.diff_main(argv[1:])
+    if argv[:1] in (["batch"], ["summarize"]):  # many images: above the runs (conformance.fleet)
+        from .fleet import command
+
+        return command.batch_main(argv[1:], extra) if argv[0] == "batch" else command.summarize_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list_requirements:

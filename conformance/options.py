@@ -14,6 +14,17 @@ DEFAULT_FUZZ_EXAMPLES = 500  # about 1.5 s on the reference agent; the wall-cloc
 DEFAULT_SCAN_TIMEOUT_S = 600.0
 
 
+def cpus(text: str) -> float:
+    """A CPU limit as `docker run --cpus` takes it: a positive number, fractions allowed."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of CPUs such as 1 or 0.5, got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     flag: str
@@ -67,6 +78,8 @@ OPTIONS = (
            "fuzzing)", "N", int, default=DEFAULT_FUZZ_EXAMPLES),
     Option("--fuzz-seed", "seed the fuzzer for a reproducible run (default: random; derandomised when CI is set)",
            "S", int),
+    Option("--cpus", "each candidate container's CPU limit, as `docker run --cpus` (default: the agent config's "
+           "[budgets] cpus, else 2)", "N", cpus),
     Option("--no-egress", "run the candidates on an internal network: no outbound connections (default: "
            "outbound network allowed, as on the platform)", action="store_true"),
 )

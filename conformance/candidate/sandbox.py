@@ -3,8 +3,8 @@
 Docker's defaults hold wherever they are already tight, and are tightened where an HTTP agent needs
 less: never privileged; no new privileges (a setuid binary cannot raise them); capabilities an
 HTTP server never uses dropped (the rest of Docker's default set stays: entrypoints that switch
-user need SETUID/SETGID/CHOWN, as on the platform); memory (no swap) and processes limited by the
-budgets; a bounded log on the host's disk; no host path mounted, never the Docker socket.
+user need SETUID/SETGID/CHOWN, as on the platform); memory (no swap), CPU and processes limited by
+the budgets; a bounded log on the host's disk; no host path mounted, never the Docker socket.
 
 Outbound network is open, as on the platform. With `--no-egress` the candidate runs on an internal
 network of the run's own: no route to other networks or the internet. Docker publishes no port from
@@ -41,6 +41,7 @@ def container_kwargs(budgets: Budgets, network: str | None) -> dict:
         "mem_limit": memory,
         "memswap_limit": memory,  # equal: no swap on top
         "pids_limit": budgets.pids,
+        "nano_cpus": int(budgets.cpus * 1e9),
         "log_config": LOG_CONFIG,
         "network": network or DEFAULT_NETWORK,
     }

@@ -37,9 +37,9 @@ class Endpoint:
         return None if self.json is None else json.dumps(self.json).encode()
 
 
-# The unit of a budget is read from its name: `_s` seconds, `_mib`/`_kib` sizes (fractions allowed);
+# The unit of a budget is read from its name: `_s` seconds, `_mib`/`_kib` sizes, `cpus` (fractions allowed);
 # any other name counts things (a whole number).
-_UNITS = {"_s": "number of seconds", "_mib": "number of MiB", "_kib": "number of KiB"}
+_UNITS = {"_s": "number of seconds", "_mib": "number of MiB", "_kib": "number of KiB", "cpus": "number of CPUs"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ class Budgets:
     header_kib: float = 64.0  # the response head (the HTTP client refuses more than 100 KiB anyway)
     memory_mib: float = 1024.0  # the container's memory limit (no swap); the OOM killer ends it past this
     pids: int = 512  # the container's limit on processes and threads
+    # The container's CPU limit (a CFS quota, as `docker run --cpus`): one busy candidate cannot starve
+    # the suite or the runs beside it (`agent-conformance batch`). Two, as AgentCore's session cap.
+    cpus: float = 2.0
 
     def scaled(self, factor: float) -> "Budgets":
         """These budgets with every time budget `factor` times longer (a candidate under emulation)."""

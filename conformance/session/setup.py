@@ -45,6 +45,8 @@ def new_state(config: pytest.Config, image_ref: str) -> RunState:
     contract = _refused_unless(config, image_ref, "profile refused",
                                lambda: profile_of(config.getoption("profile"), agent_config))
     agent_config = agent_config.for_profile(contract.endpoint_method, contract.endpoint_path, contract.endpoint_json)
+    if config.getoption("cpus", None):  # the command line's CPU limit overrides the config's (batch sets it)
+        agent_config = replace(agent_config, budgets=replace(agent_config.budgets, cpus=config.getoption("cpus")))
     agent_config = _refused_unless(config, image_ref, "agent environment refused",
                                    lambda: with_environment(agent_config, config, contract), contract)
     vuln_path = config.getoption("vuln_report")

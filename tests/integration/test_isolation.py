@@ -39,11 +39,12 @@ def make(built_samples, docker_client):
 
 
 def test_a_candidate_gets_no_privilege_and_its_budgets(make):
-    candidate = make(budgets=Budgets(memory_mib=256, pids=100))
+    candidate = make(budgets=Budgets(memory_mib=256, pids=100, cpus=0.5))
     host = candidate.reload()["HostConfig"]
     assert host["Privileged"] is False and host["SecurityOpt"] == ["no-new-privileges"]
     assert set(sandbox.DROPPED_CAPABILITIES) <= set(host["CapDrop"]) and not host.get("CapAdd")
     assert host["Memory"] == host["MemorySwap"] == 256 << 20 and host["PidsLimit"] == 100
+    assert host["NanoCpus"] == 500_000_000
     assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "8m", "max-file": "2"}}
     assert not host.get("Binds") and all(m["Type"] != "bind" for m in candidate.reload()["Mounts"])
     assert {b["HostIp"] for b in host["PortBindings"]["8080/tcp"]} == {"127.0.0.1"}

@@ -46,11 +46,12 @@ request_s = 2.5
 
 def test_every_bound_is_a_budget_with_a_unit_read_from_its_name(tmp_path):
     config = load_config_file(write(tmp_path, "[budgets]\nstream_s = 2\nresponse_mib = 0.5\nheader_kib = 16\n"
-                                              "stream_events = 100\nmemory_mib = 256\npids = 64\nfirst_byte_s = 1.5\n"))
+                                              "stream_events = 100\nmemory_mib = 256\npids = 64\nfirst_byte_s = 1.5\ncpus = 1\n"))
     budgets = config.budgets
     assert (budgets.stream_s, budgets.first_byte_s, budgets.stream_events, budgets.pids) == (2.0, 1.5, 100, 64)
     assert budgets.response_bytes == 512 << 10 and budgets.header_bytes == 16 << 10 and budgets.memory_mib == 256.0
     assert isinstance(budgets.pids, int) and isinstance(budgets.response_mib, float)
+    assert budgets.cpus == 1.0 and isinstance(budgets.cpus, float)
 
 
 def test_budgets_alone_keep_the_default_endpoint(tmp_path):
@@ -73,6 +74,7 @@ def test_budgets_alone_keep_the_default_endpoint(tmp_path):
         ("[budgets]\npids = 64.5\n", r"budgets\.pids: expected a positive whole number, got 64\.5"),
         ("[budgets]\nstream_events = 0\n", r"budgets\.stream_events: expected a positive whole number"),
         ("[budgets]\nmemory_mib = true\n", r"budgets\.memory_mib: expected a positive number of MiB, got True"),
+        ("[budgets]\ncpus = 0\n", r"budgets\.cpus: expected a positive number of CPUs, got 0"),
         ("[endpoint]\nmethod = 'GET'\n", r"unknown key 'endpoint'"),
         ("endpoints = []\n", r"endpoints: expected one or more"),
         ("[[endpoints]]\nmethod='GET'\npath='/a'\n[[endpoints]]\nmethod='get'\npath='/a'\n", "GET /a is declared twice"),

@@ -25,13 +25,13 @@ def test_every_option_given_reaches_pytest_as_given():
                      "--report-json", "r.json", "--report-md", "r.md", "--report-html", "r.html",
                      "--vuln-report", "v.json", "--scan-timeout", "5", "--certify", "out", "--fuzz-examples", "0", "--fuzz-seed", "7",
                      "--no-egress", "--profile", "cloud-run", "--env", "A=1", "--env", "HOME", "--env-file", "e.env",
-                     "--sign-key", "k.pem", "--expected-failures", "x.txt")
+                     "--sign-key", "k.pem", "--expected-failures", "x.txt", "--cpus", "0.5")
     for expected in ("--sign-key=k.pem", "--expected-failures=x.txt", "--profile=cloud-run", "--agent-config=a.toml",
                      "--endpoint=POST /a", "--endpoint=GET /b", "--json={}",
                      "--report-json=r.json", "--report-md=r.md", "--report-html=r.html", "--vuln-report=v.json",
                      "--scan-timeout=5.0",
                      "--certify=out", "--fuzz-examples=0", "--fuzz-seed=7", "--no-egress", "--env=A=1", "--env=HOME",
-                     "--env-file=e.env"):
+                     "--env-file=e.env", "--cpus=0.5"):
         assert expected in argv
     assert {o.flag for o in options.OPTIONS} <= {a.split("=")[0] for a in argv}
 
@@ -49,6 +49,13 @@ def test_the_plugin_parses_what_the_command_forwards():
 def test_a_bad_number_is_refused_by_the_command():
     with pytest.raises(SystemExit):
         cli._parser().parse_args(["img:v1", "--fuzz-examples", "many"])
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "two"])
+def test_a_cpu_limit_must_be_a_positive_number(value, capsys):
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["img:v1", "--cpus", value])
+    assert "expected a positive number of CPUs" in capsys.readouterr().err
 
 
 def test_the_command_runs_the_checks_without_assertion_rewriting_and_they_need_none():
