@@ -6,6 +6,8 @@ cluster and no CI service runs them here."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -84,16 +86,19 @@ def test_the_gitlab_pipeline_fans_out_over_images_and_summarizes_their_artifacts
     assert summarize["artifacts"]["paths"] == ["fleet-summary/"]
 
 
-def test_the_gitlab_job_s_batch_line_works_as_the_shell_runs_it(tmp_path, monkeypatch):
-    """The certify job's command line, with and without AGENT_CONFIG, reaches the batch as meant."""
+def test_the_gitlab_job_s_batch_line_works_as_the_shell_runs_it(tmp_path):
+    """The certify job's command line under `sh`, with and without the optional variables: the
+    arguments the batch gets, and the one-line list on its standard input."""
     line = next(s for s in yaml.safe_load(GITLAB.read_text())["certify"]["script"] if "batch -" in s)
-    line = line.replace("/venv/bin/agent-conformance", f"{sys.executable} -m conformance.cli") + " --emit kubernetes"
-    (tmp_path / "vendor.toml").write_text('profile = "knative"\n')
-    for extra, expected in (({}, "ref = \"a/b:1\"\n"), ({"AGENT_CONFIG": "vendor.toml"}, 'agent_config = "agent-0.toml"')):
+    echo = f"{sys.executable} -c 'import json, sys; print(json.dumps([sys.argv[1:], sys.stdin.read()]))'"
+    line = line.replace("/venv/bin/agent-conformance", echo)
+    base = ["batch", "-", "--index", "0", "--out", "bundles"]
+    for extra, expected in (({}, base), ({"AGENT_CONFIG": "a b.toml"}, base + ["--agent-config", "a b.toml"]),
+                            ({"VULN_REPORT": "scan.json"}, base + ["--", "--vuln-report", "scan.json"])):
         run = subprocess.run(["sh", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                             env={**__import__("os").environ, "IMAGE": "a/b:1", **extra}, check=False)
+                             env={**os.environ, "IMAGE": "a/b:1", **extra}, check=False)
         assert run.returncode == 0, run.stderr
-        assert expected in run.stdout
+        assert json.loads(run.stdout) == [expected, "a/b:1\n"]
 
 
 # -- Kubernetes ----------------------------------------------------------------------------------
