@@ -39,6 +39,7 @@ MEASURED = [
     (re.compile(r"\b\d+ B\b"), "<n> B"),  # chunk sizes as TCP delivered them
     (re.compile(r"^<figure>.*</figure>$", re.M), "<figure>"),  # report.html's plots: drawn from measurements
     (re.compile(r"Calls to the declared endpoints: .*\."), "Calls to the declared endpoints: <n>."),  # settling polls
+    (re.compile(r"<n> ms \((\d+)\)"), "<n> ms (<n>)"),  # the latency line's request counts: as many polls as it took
     # Whether a short stream was still in flight when SIGTERM landed is a race the agent's own
     # timing decides (the reference streams for ~60 ms): what the client saw is measured.
     (re.compile(r"; the stream (was cut \(\w+\) after <n> B|ended cleanly \(<n> B received\))"), "; the stream <fate>"),
