@@ -44,7 +44,7 @@ def wall_time_bound(budgets: Budgets) -> float:
     """Every wait of a run added up: readiness at its cap, an answer's head, a request, a stream,
     the fuzz phase and the request it may still be sending, SIGTERM waited on up to the kill."""
     return (startup_cap_s(budgets.startup_s) + budgets.first_byte_s + budgets.request_s + budgets.stream_s
-            + budgets.fuzz_s + budgets.request_s + signals.give_up_s() + OVERHEAD_S)
+            + budgets.fuzz_s + budgets.request_s + signals.give_up_s(signals.KUBERNETES_GRACE_S) + OVERHEAD_S)
 
 
 @pytest.mark.parametrize("sample", HOSTILE, ids=[s.name for s in HOSTILE])

@@ -88,13 +88,13 @@ def test_upper_dir_reads_what_docker_diff_reports(reference):
 def test_sigterm_is_measured_and_pid1_read(reference, built_samples):
     graceful = reference("platform")
     graceful.wait_ready(30)
-    stop = signals.sigterm(graceful.container, "while idle", graceful.pid1())
+    stop = signals.sigterm(graceful.container, "while idle", graceful.pid1(), signals.KUBERNETES_GRACE_S)
     assert stop.graceful and stop.exit_code == 0 and stop.pid1.command == "python agent.py" and stop.pid1.catches_term
 
     stubborn = reference("platform", built_samples["broken/shell-form-cmd"].tag)
     stubborn.wait_ready(30)
     started = time.monotonic()
-    stop = signals.sigterm(stubborn.container, "while idle", stubborn.pid1())
+    stop = signals.sigterm(stubborn.container, "while idle", stubborn.pid1(), signals.KUBERNETES_GRACE_S)
     assert stop.elapsed_s is None and stop.exit_code == 137  # killed by us at GIVE_UP_S
-    assert signals.give_up_s() <= time.monotonic() - started < signals.give_up_s() + 5
+    assert signals.give_up_s(signals.KUBERNETES_GRACE_S) <= time.monotonic() - started < signals.give_up_s(signals.KUBERNETES_GRACE_S) + 5
     assert stop.pid1.command.startswith("/bin/sh -c") and stop.pid1.catches_term is False
