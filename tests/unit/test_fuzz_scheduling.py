@@ -87,7 +87,7 @@ def test_slow_requests_take_at_most_half_the_lanes():
 
 
 def test_slow_requests_take_every_lane_when_nothing_else_waits():
-    agent = StubAgent(delay_s=0.15)
+    agent = StubAgent(delay_s=0.5)  # long enough for 4 to overlap on a loaded host
     with parts(agent) as (sender, judge, memo, deadline):
         assert SendAhead(Listed([chat(n) for n in range(8)]), sender, judge, memo, deadline, concurrency=4).run() == ""
     assert agent.most_in_flight["endpoint"] == 4
