@@ -69,13 +69,14 @@ class Candidate:
         internal_network: str | None = None, before_remove: Callable[["Candidate"], None] | None = None,
         check: str = "", traffic: bounded.Traffic | None = None, reach: Reach = LOCAL, engine_kind: str = "Docker",
         platform: Platform | None = None, programs: inside.KnownPrograms | None = None,
-        agent_env: tuple[tuple[str, str], ...] = (),
+        agent_env: tuple[tuple[str, str], ...] = (), setup: tuple = (),
     ):
         self.client = client
         self.platform = platform or default()  # what the platform does to it (profile, emulation)
         self.programs = programs or inside.KnownPrograms()  # which helper programs its image has
         self.agent_env = agent_env  # the agent's own variables (--env): given to every candidate
         self.secrets = Redactor(agent_env)  # their values, hidden in whatever it prints
+        self.setup = setup  # the agent config's [[setup]] requests: sent each time it is ready
         self.image = image
         self.constraints = constraints
         self.run_id = run_id
@@ -344,9 +345,11 @@ class CandidateFactory:
     platform: Platform | None = None  # None: the default profile's, natively
     programs: inside.KnownPrograms = field(default_factory=inside.KnownPrograms)
     agent_env: tuple[tuple[str, str], ...] = ()  # the agent's own variables (--env, --env-file, [env])
+    setup: tuple = ()  # the agent config's [[setup]] requests (Endpoint), sent each time one is ready
 
     def make(self, constraints: Constraints = PLATFORM_CONSTRAINTS, check: str = "") -> Candidate:
         return Candidate(self.client, self.image, self.run_id, constraints, owner=self.owner, budgets=self.budgets,
                          internal_network=self.internal_network, before_remove=self.before_remove, check=check,
                          traffic=self.traffic, reach=self.reach, engine_kind=self.engine_kind,
-                         platform=self.platform, programs=self.programs, agent_env=self.agent_env)
+                         platform=self.platform, programs=self.programs, agent_env=self.agent_env,
+                         setup=self.setup)

@@ -53,6 +53,7 @@ class Startup:
     # READY-TRUTHFUL: the declared endpoints called the moment /ready first said 200, and how long
     # after that they stopped answering 5xx (None: they never failed).
     first_calls: list[exchange.Exchange] = field(default_factory=list)
+    setup_calls: list[exchange.Exchange] = field(default_factory=list)  # the agent config's [[setup]], as answered
     settled_s: float | None = None
     # stand-in: the platform's candidate does not start (why: `note`, which ID: `blame`), so the
     # checks that need HTTP use a candidate with one constraint relaxed (lifecycle.session).
@@ -168,8 +169,10 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
             if last.status == probe.status or (probe.kind == "tcp" and last.status is not None):
                 # Called before anything else: what traffic meets the moment /ready says 200.
                 ready_s = time.monotonic() - candidate.started_at
+                setup_calls = run_setup(http, candidate.setup)
                 first_calls = on_ready(http) if on_ready else []
-                return ended(StartupState.READY, ready_answer=last, ready_s=ready_s, first_calls=first_calls)
+                return ended(StartupState.READY, ready_answer=last, ready_s=ready_s, first_calls=first_calls,
+                             setup_calls=setup_calls)
             if last.status is not None and last.status < 500:
                 return ended(StartupState.SERVING)
             if now >= next_socket_look:
@@ -185,6 +188,13 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
     finally:
         if http is not None:
             http.close()
+
+
+def run_setup(http: httpx.Client, setup) -> list[exchange.Exchange]:
+    """The agent config's `[[setup]]` requests, in order, once the candidate is ready: what its
+    API asks a client to do before calling the endpoints (ADK's `adk api_server`: create the
+    session). Their answers are evidence, not judged; ENDPOINT-SERVES shows them."""
+    return [exchange.request(http, step.method, step.path, body=step.body_bytes()) for step in setup]
 
 
 def _waiting(path: str, elapsed_s: float, budget_s: float, last: exchange.Exchange | None) -> str:

@@ -95,6 +95,9 @@ class AgentConfig:
     # The agent's own environment (`[env]`, `--env-file`, `--env`): secrets, shown by name only.
     env: tuple[tuple[str, str], ...] = ()
     product: tuple[tuple[str, str], ...] = ()  # [product]: (key, value) in PRODUCT_KEYS order
+    # [[setup]]: requests sent, in order, each time a candidate is ready (also after a restart),
+    # before anything else: what a client of the agent's API must do first (create a session).
+    setup: tuple[Endpoint, ...] = ()
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -112,7 +115,8 @@ class AgentConfig:
             "endpoints": [{"method": e.method, "path": e.path, "json": e.json} for e in self.endpoints],
             "budgets": dict(vars(self.budgets)),
             "env": list(self.env_names),  # names only: the values are secrets
-        } | ({"product": dict(self.product)} if self.product else {})
+        } | ({"product": dict(self.product)} if self.product else {}) | (
+            {"setup": [{"method": e.method, "path": e.path, "json": e.json} for e in self.setup]} if self.setup else {})
 
 
 def _endpoint(where: str, method: Any, path: Any, body: Any) -> Endpoint:
@@ -134,10 +138,10 @@ def _budget(where: str, table: dict[str, Any], key: str, default: float) -> floa
 
 def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     """Validate a parsed TOML document; every error names `source` and the offending key."""
-    unknown = set(data) - {"endpoints", "budgets", "profile", "port", "env", "product"}
+    unknown = set(data) - {"endpoints", "setup", "budgets", "profile", "port", "env", "product"}
     if unknown:
-        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]], [budgets], "
-                          "[env], [product], profile and port")
+        raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r}; expected [[endpoints]], [[setup]], "
+                          "[budgets], [env], [product], profile and port")
     env = _env_table(source, data.get("env", {}))
     profile = data.get("profile", "")
     if not isinstance(profile, str):
@@ -151,19 +155,11 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
     elif not isinstance(raw_endpoints, list) or not raw_endpoints:
         raise ConfigError(f"{source}: endpoints: expected one or more [[endpoints]] tables")
     else:
-        endpoints_list = []
-        for i, table in enumerate(raw_endpoints):
-            where = f"{source}: endpoints[{i}]"
-            if not isinstance(table, dict):
-                raise ConfigError(f"{where}: expected a table with method, path and json")
-            extra = set(table) - {"method", "path", "json"}
-            if extra:
-                raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected method, path, json")
-            for key in ("method", "path"):
-                if key not in table:
-                    raise ConfigError(f"{where}.{key}: missing")
-            endpoints_list.append(_endpoint(where, table["method"], table["path"], table.get("json")))
-        endpoints = tuple(endpoints_list)
+        endpoints = _requests(source, "endpoints", raw_endpoints)
+    raw_setup = data.get("setup", [])
+    if not isinstance(raw_setup, list):
+        raise ConfigError(f"{source}: setup: expected [[setup]] tables")
+    setup = _requests(source, "setup", raw_setup)
     labels = [e.label for e in endpoints]
     duplicate = next((label for label in labels if labels.count(label) > 1), None)
     if duplicate:
@@ -177,7 +173,24 @@ def parse_config(data: dict[str, Any], source: str) -> AgentConfig:
         raise ConfigError(f"{source}: budgets: unknown key {sorted(extra)[0]!r}; expected {', '.join(known)}")
     budgets = Budgets(**{key: _budget(f"{source}: budgets", table, key, getattr(Budgets, key)) for key in known})
     return AgentConfig(endpoints, budgets, source, profile, port, raw_endpoints is not None,
-                       product=_product(source, data.get("product", {})), env=env)
+                       product=_product(source, data.get("product", {})), env=env, setup=setup)
+
+
+def _requests(source: str, key: str, tables: list[Any]) -> tuple[Endpoint, ...]:
+    """`[[endpoints]]` or `[[setup]]`: tables of method, path and an optional json body."""
+    found = []
+    for i, table in enumerate(tables):
+        where = f"{source}: {key}[{i}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: expected a table with method, path and json")
+        extra = set(table) - {"method", "path", "json"}
+        if extra:
+            raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected method, path, json")
+        for name in ("method", "path"):
+            if name not in table:
+                raise ConfigError(f"{where}.{name}: missing")
+        found.append(_endpoint(where, table["method"], table["path"], table.get("json")))
+    return tuple(found)
 
 
 def _product(source: str, table: Any) -> tuple[tuple[str, str], ...]:
@@ -215,7 +228,11 @@ def load_config_file(path: str | Path) -> AgentConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, str(path))
+    config = parse_config(data, str(path))
+    if config.profile.endswith(".toml") or "/" in config.profile:
+        # A profile file the config names is found beside the config, wherever the run starts.
+        config = replace(config, profile=str(path.parent / config.profile))
+    return config
 
 
 def config_from_shorthand(endpoints: list[str], bodies: list[str]) -> AgentConfig:

@@ -105,7 +105,7 @@ class SessionTrials:
         if "exercise" in self.needed and platform.served:
             with shared.client_http() as client:
                 platform.observations = modes.exercise(client, self.config, shared.startup.first_calls,
-                                                       probe_paths=shared.platform.probe_paths)
+                                                       platform=shared.platform)
         platform.log = shared.log_tail(LOG_LINES)
         if "diagnosis" in self.needed:
             self._diagnose(platform)
@@ -146,7 +146,7 @@ class SessionTrials:
             self.candidate.startup = Startup(
                 state=StartupState.STAND_IN, elapsed_s=own.elapsed_s, budget_s=own.budget_s, ready_s=own.ready_s,
                 ready_answer=own.ready_answer, last_answer=own.last_answer, listeners=own.listeners,
-                first_calls=own.first_calls, blame=self.culprit,
+                first_calls=own.first_calls, setup_calls=own.setup_calls, blame=self.culprit,
                 note=f"{DESCRIPTIONS['platform']} {platform.startup.cause()}; {self.stand_in.description} it "
                      "serves, and the checks that need HTTP ran on that stand-in",
             )

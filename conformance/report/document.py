@@ -17,13 +17,15 @@ from .results import RequirementResult, verdict
 
 def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResult], duration_s: float,
           measurements: dict[str, list] | None = None, endpoints: list[str] = (),
-          engine: dict | None = None, profile: Profile | None = None, probes: list[str] = ()) -> dict[str, Any]:
+          engine: dict | None = None, profile: Profile | None = None, probes: list[str] = (),
+          setup: list[str] = ()) -> dict[str, Any]:
     """`measurements`: what the run measured (`conformance.measurements.merge`), for the plots of
     the HTML report; an empty section when the run measured nothing. `endpoints`: the declared
     endpoints' labels, whose calls the report counts. `engine`: the container engine the run used
     and how it reached the candidates (`candidate.engine.describe`); empty when none answered.
     `profile`: the contract the run checked against (the default one's when not given). `probes`:
-    the platform's probe paths, whose request latency the report shows beside the endpoints'. Every
+    the platform's probe paths, whose request latency the report shows beside the endpoints'. `setup`:
+    the agent config's [[setup]] requests as `curl` commands, which the reproductions run first. Every
     form of the report renders from this document alone: it holds each requirement's fix."""
     measurements = dict(measurements or {})
     if "latency" in measurements:
@@ -52,6 +54,7 @@ def build(image_ref: str, image: ImageInfo | None, results: list[RequirementResu
             }
             for r in results
         ],
+        "setup": list(setup),
         "endpoint_calls": {label: dict(zip(("checks", "fuzz"), endpoint_calls(measurements, label)))
                            for label in endpoints},
         "measurements": measurements,

@@ -14,6 +14,10 @@ def write_reproductions(path: str | Path, report: dict[str, Any]) -> None:
     port = (report.get("profile") or {}).get("port", 8080)
     lines = ["#!/usr/bin/env bash", f"# Requests that broke {report['image']['ref']}; run the image with",
              f"#   docker run --rm -p {port}:{port} IMAGE", "# then each command below reproduces one failure.", ""]
+    if report.get("setup"):
+        lines[-2:-1] = ["# then, once it answers, the agent config's [[setup]] requests, as the run sent them:",
+                        *report["setup"], "# and then each command below reproduces one failure."]
+    header = len(lines)
     for r in report["requirements"]:
         repros = [line.strip().removeprefix(REPRO_PREFIX) for line in r["evidence"]
                   if line.lstrip().startswith(REPRO_PREFIX)]
@@ -21,7 +25,7 @@ def write_reproductions(path: str | Path, report: dict[str, Any]) -> None:
             lines.append(f"# {r['id']}")
             lines += repros
             lines.append("")
-    if len(lines) == 5:
+    if len(lines) == header:
         lines.append("# (no failing generated request)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from ..contract.profile import DEFAULT, Profile, load
 from ..image.config import ImageInfo
 from ..report import bundle, document, html, markdown, repro
 from ..report.results import aggregate
+from ..wire.curl import curl_command
 from ..run_state import RunState
 
 REPORT_OPTIONS = ("report_json", "report_md", "report_html")
@@ -33,8 +34,11 @@ def write(config: pytest.Config, state: RunState | None, image_ref: str, image: 
     measured = measurements.merge(state.measured) if state is not None else None
     endpoints = [e.label for e in state.config.endpoints] if state is not None else []
     engine = dict(state.context.engine) if state is not None and state.context is not None else {}
+    setup = [curl_command(s.method, s.path, [("Content-Type", "application/json")] if s.json is not None else [],
+                          s.body_bytes(), base_url=f"http://127.0.0.1:{contract.port}")
+             for s in (state.config.setup if state is not None else ())]
     report = document.build(image_ref, image, results, duration_s, measured, endpoints, engine, contract,
-                            probes=list(contract.probe_paths))
+                            probes=list(contract.probe_paths), setup=setup)
     inputs = config.stash.get(CERTIFICATION, None)
     if inputs is not None:
         certification.amend(report, inputs)  # identity, completeness, the attestation note, the gate

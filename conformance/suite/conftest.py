@@ -85,7 +85,8 @@ def candidates(run_state, run_context, docker_client, image_info) -> CandidateFa
     return CandidateFactory(docker_client, image_info, run_state.run_id, run_state.owner, run_context.budgets,
                             run_state.internal_network, _measure_then(run_state.before_remove, run_state),
                             reach=run_context.reach, engine_kind=run_context.engine_kind,
-                            platform=run_context.platform, agent_env=run_state.config.env)
+                            platform=run_context.platform, agent_env=run_state.config.env,
+                            setup=run_state.config.setup)
 
 
 def _measure_then(keep_log, run_state):
@@ -219,16 +220,30 @@ PARALLEL_ANSWERS = 6  # at once: a declared endpoint's six answers overlap a mod
 
 
 @pytest.fixture(scope="session")
-def require_served(endpoint_answers, platform):
+def serving_problems(endpoint_answers, platform):
+    """`serving_problems(endpoint)`: how the endpoint fails to serve its own example request, as
+    (mode, answer, problem) per failing mode ([] when it serves). ENDPOINT-SERVES judges it; the
+    checks of the answer's form skip on it (`require_served`). Computed once per endpoint."""
+    known: dict = {}
+
+    def problems(endpoint) -> list:
+        if endpoint.label not in known:
+            stream = endpoint_answers(endpoint, modes.SSE_MODE)
+            known[endpoint.label] = modes.serving_problems(endpoint_answers(endpoint, modes.JSON_MODE), stream.answer,
+                                                     stream_asked_must_succeed=not platform.agent_chooses_the_form)
+        return known[endpoint.label]
+
+    return problems
+
+
+@pytest.fixture(scope="session")
+def require_served(serving_problems):
     """`require_served(endpoint, mode=None)`: raises NotChecked "(see ENDPOINT-SERVES)" when the
     endpoint does not serve its own example request (in `mode`, or in either): a check of its
     answer's form would only repeat that defect. ENDPOINT-SERVES itself reports it, once."""
 
     def require(endpoint, mode: str | None = None) -> None:
-        stream = endpoint_answers(endpoint, modes.SSE_MODE)
-        problems = modes.serving_problems(endpoint_answers(endpoint, modes.JSON_MODE), stream.answer,
-                                          stream_asked_must_succeed=not platform.agent_chooses_the_form)
-        problems = [p for p in problems if mode is None or p[0] == mode]
+        problems = [p for p in serving_problems(endpoint) if mode is None or p[0] == mode]
         if problems:
             shown, answer, problem = problems[0]
             raise NotChecked(f"{endpoint.label} with Accept: {shown} {problem} to its own example request, so its "

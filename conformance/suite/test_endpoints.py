@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from conformance.check import JSON_MODE, SSE_MODE, NotChecked, call, fail, mediatype, see
-from conformance.wire.modes import serving_problems
 
 
 def _environment(agent_config, platform) -> str:
@@ -21,16 +20,16 @@ def _environment(agent_config, platform) -> str:
 
 
 @pytest.mark.requirement("ENDPOINT-SERVES")
-def test_each_endpoint_serves_its_example(endpoint, endpoint_answers, agent_config, platform, evidence, run_state,
-                                          candidate):
+def test_each_endpoint_serves_its_example(endpoint, endpoint_answers, serving_problems, agent_config, platform,
+                                          evidence, run_state, candidate):
     json_answer = endpoint_answers(endpoint, JSON_MODE)
     stream = endpoint_answers(endpoint, SSE_MODE)
     evidence += [f"Accept: {JSON_MODE}: {json_answer.summary()}", f"Accept: {SSE_MODE}: {stream.answer.summary()}"]
+    evidence += _setup(candidate)
     evidence.append(_environment(agent_config, platform))
     if run_state.internal_network:
         evidence.append("--no-egress: the agent cannot reach a model or any other service outside the run")
-    problems = serving_problems(json_answer, stream.answer,
-                                stream_asked_must_succeed=not platform.agent_chooses_the_form)
+    problems = serving_problems(endpoint)
     if not problems:
         return
     mode, answer, problem = problems[0]
@@ -38,9 +37,15 @@ def test_each_endpoint_serves_its_example(endpoint, endpoint_answers, agent_conf
     lines = [line for _, a, _ in problems for line in a.evidence()]
     if answer.status is not None and 400 <= answer.status < 500:
         lines.append(f"a 4xx: the endpoint refuses its example body; declare the request it accepts in the agent "
-                     f"config (json = …)")
+                     f"config (json = …), and any call its API needs first (creating a session) as [[setup]]")
     fail(f"{endpoint.label} with Accept: {mode} {problem} to its own example request"
          + (f" (and {len(problems) - 1} more mode)" if len(problems) > 1 else ""), lines)
+
+
+def _setup(candidate) -> list[str]:
+    """The agent config's [[setup]] requests as the candidate answered them, once it was ready."""
+    calls = candidate.startup.setup_calls if candidate.startup else []
+    return [f"[[setup]] sent once ready: {call.summary()}" for call in calls]
 
 
 def _unless_the_session_header_is_the_cause(candidate, endpoint, platform, mode: str, problem: str) -> None:

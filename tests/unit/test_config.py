@@ -125,3 +125,34 @@ def test_bad_shorthand(endpoints, bodies, message):
 def test_file_and_shorthand_together_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="not both"):
         resolve_config(str(write(tmp_path, "")), ["POST /chat"], [])
+
+
+def test_a_profile_file_is_found_beside_the_config_wherever_the_run_starts(tmp_path, monkeypatch):
+    folder = tmp_path / "agent"
+    folder.mkdir()
+    (folder / "agent.toml").write_text('profile = "my-platform.toml"\n')
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert load_config_file(folder / "agent.toml").profile == str(folder / "my-platform.toml")
+    # a profile's name and an absolute path stay as written
+    (folder / "named.toml").write_text('profile = "cloud-run"\n')
+    assert load_config_file(folder / "named.toml").profile == "cloud-run"
+    (folder / "absolute.toml").write_text(f'profile = "{tmp_path}/p.toml"\n')
+    assert load_config_file(folder / "absolute.toml").profile == f"{tmp_path}/p.toml"
+
+
+def test_setup_requests_are_read_in_order_and_checked_as_endpoints_are(tmp_path):
+    path = tmp_path / "agent.toml"
+    path.write_text('[[setup]]\nmethod = "post"\npath = "/sessions/s1"\njson = {}\n'
+                    '[[setup]]\nmethod = "PUT"\npath = "/warm"\n')
+    config = load_config_file(path)
+    assert config.setup == (Endpoint("POST", "/sessions/s1", {}), Endpoint("PUT", "/warm", None))
+    assert config.as_dict()["setup"] == [{"method": "POST", "path": "/sessions/s1", "json": {}},
+                                         {"method": "PUT", "path": "/warm", "json": None}]
+    assert load_config_file(tmp_path / "agent.toml").endpoints == AgentConfig().endpoints  # none declared: the default
+    path.write_text('[[setup]]\nmethod = "POST"\n')
+    with pytest.raises(ConfigError, match=r"setup\[0\]\.path: missing"):
+        load_config_file(path)
+    path.write_text('setup = "POST /x"\n')
+    with pytest.raises(ConfigError, match=r"setup: expected \[\[setup\]\] tables"):
+        load_config_file(path)

@@ -76,8 +76,8 @@ def test_json_report_has_exactly_the_documented_shape(tmp_path):
     path = tmp_path / "out" / "r.json"
     document.write_json(path, sample_report())
     data = json.loads(path.read_text())
-    assert set(data) == {"suite", "image", "profile", "engine", "verdict", "duration_s", "requirements", "endpoint_calls",
-                         "measurements"}
+    assert set(data) == {"suite", "image", "profile", "engine", "verdict", "duration_s", "requirements", "setup",
+                         "endpoint_calls", "measurements"}
     assert data["suite"] == {"name": "agent-conformance", "version": "0.1.0"}
     assert data["image"] == {"ref": "agent:v1", "id": "sha256:abc", "os": "linux", "architecture": "amd64"}
     assert data["verdict"] == "fail" and data["duration_s"] == 1.235
