@@ -79,6 +79,21 @@ def answer(conn, status: int, body: bytes = b"", content_type: str = "applicatio
     conn.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
 
 
+class _Leaving:
+    """A connection that calls `leave()` before its first write: the request is no longer in
+    flight once its answer starts out."""
+
+    def __init__(self, conn, leave):
+        self._conn, self._leave = conn, leave
+
+    def sendall(self, data: bytes) -> None:
+        self._leave()
+        self._conn.sendall(data)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
 class StubAgent:
     """An agent on a raw socket server, for the fuzz campaign's tests: GET /health (`health_path`)
     answers 200, the declared endpoint POST /chat answers JSON or an event stream (after `delay_s`),
@@ -89,6 +104,8 @@ class StubAgent:
       "drop":    a target with a query gets its connection closed without an answer;
       "sick":    a DELETE is answered 200, and /health 503 from then on;
       "exit":    a PUT ends the process (exit code 70): every later connection is dropped.
+      "surrogate": a /chat "message" holding a lone surrogate is answered 500, as an SDK that
+                 echoes it and cannot encode its answer does (random generation hardly meets it).
     It records what it was sent (`seen`) and the most requests it had in flight at once."""
 
     def __init__(self, defects: tuple[str, ...] = (), delay_s: float = 0.0, health_path: str = "/health",
@@ -113,10 +130,17 @@ class StubAgent:
         method, target, headers, body = request
         endpoint = target.split("?")[0] == "/chat"
         self._enter(method, target, endpoint, +1)
+        left = []
+
+        def leave() -> None:  # before the answer goes out: the client may send the next at once
+            if not left:
+                left.append(True)
+                self._enter(method, target, endpoint, -1)
+
         try:
-            self._serve(conn, method, target, headers, body, endpoint)
+            self._serve(_Leaving(conn, leave), method, target, headers, body, endpoint)
         finally:
-            self._enter(method, target, endpoint, -1)
+            leave()
 
     def _enter(self, method: str, target: str, endpoint: bool, step: int) -> None:
         with self._lock:
@@ -152,6 +176,8 @@ class StubAgent:
             return answer(conn, 400, b'{"error": "bad body"}')
         if not isinstance(message, str):
             return answer(conn, 500 if "5xx" in self.defects else 400, b'{"error": "message"}')
+        if "surrogate" in self.defects and any(0xD800 <= ord(c) <= 0xDFFF for c in message):
+            return answer(conn, 500, b"Internal Server Error", "text/plain")
         accept = ", ".join(v for n, v in headers if n.lower() == "accept")
         if "text/event-stream" not in accept:
             return answer(conn, 200, json.dumps({"reply": message[:20]}).encode())

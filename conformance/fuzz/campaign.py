@@ -34,7 +34,8 @@ from ..contract.agent_config import AgentConfig, Budgets, Endpoint
 from ..errors import NotChecked
 from ..wire import mediatype, rawhttp
 from ..wire.curl import REPRO_PREFIX
-from .generation import Generation, strategy_for
+from . import hazards
+from .generation import Fixed, Generation, strategy_for
 from .judging import ROBUST_INPUT, SSE_FRAMING, Failure, Judge, Memo, broken_property, no_answer_key, response_lines
 from .scheduling import Deadline, SendAhead
 from .sending import STREAM_BLOCKS, Sender
@@ -73,6 +74,7 @@ class Campaign:
     replayed: str = ""  # why requests were sent again on a fresh candidate, if they were
     streams_cut: int = 0  # 2xx event streams read to their first blocks only
     streams_whole: int = 0  # … and read to their end
+    fixed: int = 0  # the fixed requests (`hazards`) sent before the generated ones
 
     def for_requirement(self, requirement: str) -> list[Finding]:
         return [f for f in self.findings.values() if f.requirement == requirement]
@@ -86,7 +88,8 @@ class Campaign:
         if self.streams_cut:
             streams = (f"; {self.streams_cut} event streams read to their first {STREAM_BLOCKS} blocks, "
                        f"{self.streams_whole} to their end")
-        return (f"{self.examples} generated examples, {self.sent} requests sent in {self.elapsed_s:.1f} s "
+        fixed = f"{self.fixed} fixed requests and " if self.fixed else ""
+        return (f"{fixed}{self.examples} generated examples, {self.sent} requests sent in {self.elapsed_s:.1f} s "
                 f"({rate:.0f}/s, up to {self.concurrency} at once){seed}{stopped}{replayed}{streams}")
 
 
@@ -172,6 +175,23 @@ class _Fuzzer:
         self.campaign.replayed = (f"{trouble} with several requests in flight: those were sent again, one at a time, "
                                   "to a fresh candidate")
 
+    def send_fixed(self, requests: list[rawhttp.RawRequest], concurrency: int,
+                   respawn: Callable[[], object] | None) -> None:
+        """The fixed requests (`hazards`): sent ahead, the rest (timeouts among several in flight)
+        one at a time; each cause they show is a finding, with the smallest request that showed it,
+        and the rounds look for other causes."""
+        if concurrency > 1:
+            self.send_ahead(Fixed(requests), concurrency, respawn)
+        shown: dict[str, tuple[rawhttp.RawRequest, Failure]] = {}
+        for request in requests:
+            failure = self.outcome(request)  # memoised when sent ahead: not sent again
+            self.campaign.fixed += Memo.key(request) in self.memo.shown
+            if failure is not None and (failure.key not in shown
+                                        or len(request.to_bytes("h")) < len(shown[failure.key][0].to_bytes("h"))):
+                shown[failure.key] = (request, failure)
+        for cause, (request, failure) in shown.items():
+            self.campaign.findings.setdefault(cause, Finding.of(failure, request))
+
     def unreached(self) -> None:
         """Causes an answer sent ahead showed that no round reached (a round ends at its first
         failure): reported with the smallest request that showed them, not shrunk."""
@@ -205,6 +225,12 @@ def run_campaign(candidate, config: AgentConfig, *, budgets: Budgets, health_pat
             ahead.finish()
         raise
     try:
+        try:
+            fuzzer.send_fixed(hazards.for_endpoints(config.endpoints), concurrency, respawn)
+        except BaseException:
+            if ahead is not None:
+                ahead.finish()
+            raise
         _rounds(fuzzer, strategy, max_examples, first_seed, concurrency, respawn, ahead)
         fuzzer.unreached()
     finally:

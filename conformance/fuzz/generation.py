@@ -97,3 +97,21 @@ class Generation:
         self._thread.join(timeout_s)
         if self.error is not None:
             raise self.error
+
+
+class Fixed:
+    """Requests known in advance (`hazards`), handed out as a `Generation` hands out its own."""
+
+    def __init__(self, requests: list[rawhttp.RawRequest]):
+        self.requests = list(requests)
+        self.complete = True
+        self._given = 0
+
+    def next_ready(self, block: bool):
+        if self._given < len(self.requests):
+            self._given += 1
+            return self.requests[self._given - 1]
+        return END
+
+    def finish(self, timeout_s: float = 10.0) -> None:
+        pass

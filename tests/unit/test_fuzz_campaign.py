@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import ExitStack, contextmanager
 
 import pytest
@@ -162,3 +163,33 @@ def test_no_answer():
     assert dropped.cause == "the connection was dropped (incomplete) instead of an answer"
     exited = Judge.exited(RawHTTPError("reset", "dropped", 0.1), {"ExitCode": 3}, ["boom"])
     assert exited.key == "container exited" and exited.received[-1] == "log | boom"
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_fixed_requests_find_a_known_framework_defect_in_every_run(concurrency, seed):
+    """A lone surrogate echoed back is a 500 in real SDKs; the fixed requests (fuzz.hazards) send
+    it on every run, whatever the seed and however few examples are generated."""
+    with stub_agents("surrogate") as (spawn, _):
+        found = fuzz(spawn(), concurrency=concurrency, max_examples=5, seed=seed)
+    finding = found.findings["status 500"]
+    assert b"\\ud800" in finding.request.body and finding.request.target == "/chat"
+    assert found.fixed > 20 and found.summary().startswith(f"{found.fixed} fixed requests and 5 generated examples")
+
+
+def test_the_fixed_requests_bend_each_example_in_known_ways():
+    from conformance.fuzz import hazards
+    from conformance.fuzz.strategies import NOT_JSON
+
+    endpoint = Endpoint("POST", "/responses", {"model": "echo", "input": "hello there", "stream": True, "n": 1})
+    requests = hazards.for_endpoints([endpoint, endpoint])  # a repeat adds nothing
+    bodies = [r.body for r in requests]
+    assert bodies[:len(NOT_JSON)] == list(NOT_JSON) and len(bodies) == len(NOT_JSON) + 5
+    decoded = [json.loads(b) for b in bodies[len(NOT_JSON):len(NOT_JSON) + 3]]
+    assert decoded == [{"model": "\ud800", "input": "hello there", "stream": True, "n": 1},
+                       {"model": "echo", "input": "\ud800", "stream": True, "n": 1},
+                       {"model": "\ud800", "input": "\ud800", "stream": False, "n": 1}]
+    spliced = requests[-2:]
+    assert spliced[0].body == spliced[1].body == b'{"model": "echo\xe9", "input": "hello there", "stream": true, "n": 1}'
+    assert [dict(r.headers)["Content-Type"] for r in spliced] == ["application/json", "text/plain"]
+    assert all(dict(r.headers)["Accept"] == "application/json" for r in requests)
