@@ -75,7 +75,7 @@ def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
         if result.restarted.serving:
             result.addresses = (before, candidate.address())  # a new one: asked again
             with candidate.client_http() as client:
-                result.observations = modes.exercise(client, config, probe_paths=candidate.platform.probe_paths)
+                result.observations = modes.exercise(client, config, platform=candidate.platform)
         result.log = candidate.log_tail(LOG_LINES)
     except NotChecked as exc:
         result.error = str(exc)

@@ -106,7 +106,7 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         if trial.served and exercise:
             with candidate.client_http() as client:
                 trial.observations = modes.exercise(client, config, trial.startup.first_calls,
-                                                    probe_paths=candidate.platform.probe_paths)
+                                                    platform=candidate.platform)
             if diff:
                 candidate.reload()
                 trial.changes = changes.container_changes(candidate.container)

@@ -61,17 +61,20 @@ class Observation:
 
 
 def exercise(client: httpx.Client, config: AgentConfig, first_calls: list[exchange.Exchange] = (), *,
-             probe_paths: tuple[str, ...]) -> list[Observation]:
-    """The probes (`probe_paths`, the platform's) and every declared endpoint in JSON and SSE mode:
-    what a platform run does. The calls go out together (on an agent with a model's latency they
-    cost the slowest, not the sum).
+             platform) -> list[Observation]:
+    """The probes (`platform.probe_paths`) and every declared endpoint in JSON and SSE mode: what a
+    platform run does, each answer judged as the platform asks (where the agent chooses the form,
+    JSON or an event stream will do, whatever Accept said). The calls go out together (on an agent
+    with a model's latency they cost the slowest, not the sum).
     `first_calls`: the answers `call_at_ready` got the moment /ready said 200; when every one
     was served they are taken as they are rather than asked for again."""
     jobs: list[tuple[str, Callable[[], exchange.Exchange], Callable[[exchange.Exchange], str | None]]] = []
-    for path in probe_paths:
+    judges = ((JSON_MODE, json_or_stream_problem), (SSE_MODE, chosen_form_problem)) if platform.agent_chooses_the_form \
+        else ((JSON_MODE, json_problem), (SSE_MODE, sse_problem))
+    for path in platform.probe_paths:
         jobs.append((f"GET {path}", lambda path=path: exchange.request(client, "GET", path), _probe_problem))
     for endpoint in config.endpoints:
-        for mode, judge in ((JSON_MODE, json_problem), (SSE_MODE, sse_problem)):
+        for mode, judge in judges:
             known = served_first(first_calls, endpoint, mode)
             jobs.append((f"{endpoint.label} (Accept: {mode})",
                          (lambda known=known: known) if known else (lambda e=endpoint, m=mode: call(client, e, m)),
@@ -79,6 +82,25 @@ def exercise(client: httpx.Client, config: AgentConfig, first_calls: list[exchan
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="exercise") as pool:
         answers = list(pool.map(lambda job: job[1](), jobs))
     return [Observation(what, answer, judge(answer)) for (what, _, judge), answer in zip(jobs, answers)]
+
+
+def json_or_stream_problem(answer: exchange.Exchange) -> str | None:
+    """Why this is not a success where the agent chooses the form (AgentCore) of what JSON mode
+    asked: a 2xx, JSON or an event stream, as it likes."""
+    if answer.status is not None and 200 <= answer.status < 300 and \
+            mediatype.is_media_type(answer.content_type, mediatype.EVENT_STREAM):
+        return None
+    return json_problem(answer)
+
+
+def chosen_form_problem(answer: exchange.Exchange) -> str | None:
+    """… and of what SSE mode asked: a 4xx (406) is its choice of form; no answer, a 5xx, or a 2xx
+    neither JSON nor an event stream is not."""
+    if answer.status is None:
+        return f"no answer: {answer.error}"
+    if answer.status >= 500:
+        return f"answered {answer.status}"
+    return json_or_stream_problem(answer) if 200 <= answer.status < 300 else None
 
 
 def _probe_problem(answer: exchange.Exchange) -> str | None:

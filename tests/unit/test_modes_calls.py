@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from conformance.contract.agent_config import resolve_config
+from conformance.contract.platform import Platform, default
+from conformance.contract.profile import load
 from conformance.wire import modes
 
 DELAY_S = 0.3  # each answer of the endpoint takes this long: a model's latency, shortened
@@ -21,6 +23,7 @@ class _Agent(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     calls: Counter = Counter()
     status = 200
+    always_streams = False  # an AgentCore streaming entrypoint: an event stream whatever Accept says
 
     def log_message(self, *args):
         pass
@@ -40,7 +43,7 @@ class _Agent(BaseHTTPRequestHandler):
         accept = self.headers.get("Accept", "")
         type(self).calls[accept] += 1
         time.sleep(DELAY_S)
-        if "text/event-stream" in accept:
+        if "text/event-stream" in accept or type(self).always_streams:
             self._send(type(self).status, "text/event-stream", b"data: hi\n\n")
         else:
             self._send(type(self).status, "application/json", b'{"reply": "hi"}')
@@ -50,6 +53,7 @@ class _Agent(BaseHTTPRequestHandler):
 def agent():
     _Agent.calls = Counter()
     _Agent.status = 200
+    _Agent.always_streams = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Agent)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
@@ -73,7 +77,7 @@ def test_first_calls_ask_both_modes_at_once(agent):
 
 def test_exercise_takes_served_first_calls_as_they_are(agent):
     first = modes.call_at_ready(agent, CONFIG)
-    observations = modes.exercise(agent, CONFIG, first, probe_paths=("/ready", "/health"))
+    observations = modes.exercise(agent, CONFIG, first, platform=default())
     assert _Agent.calls == {modes.JSON_MODE: 1, modes.SSE_MODE: 1}  # nothing asked again
     assert [o.problem for o in observations] == [None] * len(observations)
     assert [o.what for o in observations][-2:] == [f"POST /chat (Accept: {modes.JSON_MODE})",
@@ -84,6 +88,19 @@ def test_exercise_asks_again_when_a_first_call_failed(agent):
     _Agent.status = 503
     first = modes.call_at_ready(agent, CONFIG)
     _Agent.status = 200
-    observations = modes.exercise(agent, CONFIG, first, probe_paths=("/ready", "/health"))
+    observations = modes.exercise(agent, CONFIG, first, platform=default())
     assert _Agent.calls == {modes.JSON_MODE: 2, modes.SSE_MODE: 2}  # the settled agent, not the first answers
     assert [o.problem for o in observations] == [None] * len(observations)
+
+
+def test_where_the_agent_chooses_the_form_a_stream_to_json_mode_is_as_the_contract_asks(agent):
+    """AgentCore lets the agent answer JSON or an event stream: PLATFORM-ENV's count of answers
+    "as the contract asks" must not hold a streaming entrypoint's answers against it."""
+    _Agent.always_streams = True
+    agentcore = Platform(load("aws-agentcore"))
+    assert [o.problem for o in modes.exercise(agent, CONFIG, platform=agentcore)] == [None] * 3  # /ping, both modes
+    strict = modes.exercise(agent, CONFIG, platform=default())  # OCI: Accept chooses the form
+    assert [o.problem for o in strict][-2:] == ["answered Content-Type 'text/event-stream', not application/json", None]
+    _Agent.status = 406
+    refused = modes.exercise(agent, CONFIG, platform=agentcore)
+    assert [o.problem for o in refused][-2:] == ["answered 406", None]  # SSE mode: a 406 is its choice of form
