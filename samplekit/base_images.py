@@ -6,6 +6,10 @@ second layer holding a wheelhouse downloaded on the host, with pip pointed at it
 (`PIP_NO_INDEX`, `PIP_FIND_LINKS`) because HTTPS from inside a container does not verify here.
 Sample Dockerfiles take the base as `ARG BASE`, so they build unchanged `FROM python:3.11-slim`
 where a registry is available.
+
+The samples under a folder named in `OWN_BASES` (`frameworks/`: agents made with the platforms' own
+SDKs) get a base of their own, from a wheelhouse of their own: those SDKs bring dependency trees
+that every other sample's base has no use for, and a change to one of them rebuilds only them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ BASE_IMAGE = "agent-conformance/python:3.11-local"
 UV_IMAGE = "agent-conformance/uv:local"
 WHEEL_PLATFORM = ["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp"]
 LABEL_WHEELS = "org.agent-conformance.wheelhouse"
+
+# Folder of sample_agents/ → the base image its samples are built on (from `.cache/wheelhouse-FOLDER`).
+OWN_BASES = {"frameworks": "agent-conformance/python:3.11-frameworks"}
+# What a base adds to the Debian Python image besides the wheelhouse. The frameworks' venv sees the
+# user site, as python:3.11-slim's interpreter does: a Dockerfile that installs as a non-root user
+# (`adk deploy cloud_run`'s) gets pip's fallback to `~/.local`, not a refusal to write /opt/venv.
+_BASE_EXTRA = {"frameworks": "RUN sed -i 's/^include-system-site-packages = false/include-system-site-packages = true/' "
+                             "/opt/venv/pyvenv.cfg\n"}
 
 
 def log(message: str) -> None:
@@ -67,15 +79,31 @@ def ensure_debian_python(client: docker.DockerClient) -> None:
         raise InfrastructureError(str(exc)) from None
 
 
-def requirements_files(samples_dir: Path) -> list[Path]:
-    return sorted(samples_dir.rglob("requirements.txt"))
+def group_of(samples_dir: Path, path: Path) -> str | None:
+    """The `OWN_BASES` folder `path` (a sample's folder or file) is under, None for the common base."""
+    top = path.relative_to(samples_dir).parts[0]
+    return top if top in OWN_BASES else None
 
 
-def ensure_wheelhouse(samples_dir: Path, wheelhouse: Path) -> str:
-    """Download every sample's requirements for CPython 3.11 manylinux x86_64; returns a digest
-    of the requirement files so images built from another wheelhouse are rebuilt."""
-    files = requirements_files(samples_dir)
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files) + b"uv").hexdigest()[:16]
+def requirements_files(samples_dir: Path, group: str | None = None) -> list[Path]:
+    """The requirement files of the samples built on `group`'s base (None: the common one):
+    `requirements.txt`, which a Dockerfile installs, and `wheelhouse.txt`, for a Dockerfile that
+    names its packages in a `pip install` line of its own (as generated Dockerfiles do)."""
+    files = sorted([*samples_dir.rglob("requirements.txt"), *samples_dir.rglob("wheelhouse.txt")])
+    return [f for f in files if group_of(samples_dir, f) == group]
+
+
+def base_image(group: str | None) -> str:
+    return OWN_BASES[group] if group else BASE_IMAGE
+
+
+def ensure_wheelhouse(samples_dir: Path, wheelhouse: Path, group: str | None = None) -> str:
+    """Download the requirements of `group`'s samples for CPython 3.11 manylinux x86_64 (and uv
+    with the common base's); returns a digest of the requirement files so images built from
+    another wheelhouse are rebuilt."""
+    files = requirements_files(samples_dir, group)
+    tail = b"uv" if group is None else _BASE_EXTRA.get(group, "").encode()
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files) + tail).hexdigest()[:16]
     stamp = wheelhouse / ".stamp"
     if stamp.exists() and stamp.read_text() == digest:
         return digest
@@ -84,7 +112,8 @@ def ensure_wheelhouse(samples_dir: Path, wheelhouse: Path) -> str:
     argv = [sys.executable, "-m", "pip", "download", "-q", "-d", str(wheelhouse), "--only-binary=:all:", *WHEEL_PLATFORM]
     for f in files:
         _run(argv + ["-r", str(f)], f"pip download for {f}", 600)
-    _run(argv + ["uv"], "pip download uv", 600)
+    if group is None:
+        _run(argv + ["uv"], "pip download uv", 600)
     stamp.write_text(digest)
     return digest
 
@@ -113,22 +142,25 @@ def _build_from_context(client: docker.DockerClient, context: io.BytesIO, tag: s
         raise InfrastructureError(f"building {tag} failed: {exc.msg}\n{tail}") from None
 
 
-def ensure_base(client: docker.DockerClient, samples_dir: Path, wheelhouse: Path) -> str:
-    """The base image sample Dockerfiles get as `BASE` offline; returns its reference."""
+def ensure_base(client: docker.DockerClient, samples_dir: Path, wheelhouse: Path, group: str | None = None) -> str:
+    """The base image sample Dockerfiles get as `BASE` offline (`group`'s, else the common one);
+    returns its reference."""
     ensure_debian_python(client)
-    digest = ensure_wheelhouse(samples_dir, wheelhouse)
-    existing = _exists(client, BASE_IMAGE)
+    digest = ensure_wheelhouse(samples_dir, wheelhouse, group)
+    tag = base_image(group)
+    existing = _exists(client, tag)
     if existing and existing.labels.get(LABEL_WHEELS) == digest:
-        return BASE_IMAGE
-    log(f"building {BASE_IMAGE} (wheelhouse {digest})")
+        return tag
+    log(f"building {tag} (wheelhouse {digest})")
     dockerfile = (
         f"FROM {DEBIAN_IMAGE}\n"
         "COPY wheels /wheels\n"
         "ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels PIP_DISABLE_PIP_VERSION_CHECK=1\n"
+        + (_BASE_EXTRA.get(group, "") if group else "")
     ).encode()
-    _build_from_context(client, _context({"Dockerfile": dockerfile, "wheels": wheelhouse}), BASE_IMAGE,
+    _build_from_context(client, _context({"Dockerfile": dockerfile, "wheels": wheelhouse}), tag,
                         {LABEL_WHEELS: digest})
-    return BASE_IMAGE
+    return tag
 
 
 def ensure_uv_image(client: docker.DockerClient, wheelhouse: Path) -> str:

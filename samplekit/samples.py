@@ -36,7 +36,7 @@ from . import base_images, debian_base
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT / "sample_agents"
-WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"
+WHEELHOUSE = REPO_ROOT / ".cache" / "wheelhouse"  # the common base's; an OWN_BASES folder's is wheelhouse-FOLDER
 TAG_PREFIX = "agent-conformance/sample-"
 REFERENCE_TAG = TAG_PREFIX + "reference:latest"
 STDLIB_TAG = TAG_PREFIX + "stdlib:latest"
@@ -151,14 +151,16 @@ def _build_all(names: list[str] | None, root: Path, log) -> list[Sample]:
     if missing:
         raise InfrastructureError(f"no sample named {sorted(missing)}; see `python -m samplekit list`")
     client = connect()
-    base = base_images.ensure_base(client, root, WHEELHOUSE)
+    bases = {None: base_images.ensure_base(client, root, WHEELHOUSE)}
+    for group in sorted({base_images.group_of(root, s.path) for s in chosen} - {None}):
+        bases[group] = base_images.ensure_base(client, root, WHEELHOUSE.with_name(f"wheelhouse-{group}"), group)
     # The uv stand-in only for the samples that copy it (the docs' example and its kin).
     uses_uv = any("UV_IMAGE" in (s.path / "Dockerfile").read_text() for s in chosen)
     uv_image = base_images.ensure_uv_image(client, WHEELHOUSE) if uses_uv else base_images.UV_IMAGE
     if any("BASE_ARM64" in (s.path / "Dockerfile").read_text() for s in chosen):
         _ensure_arm64()  # the arm64 profile's samples: built and run under QEMU here
     for sample in chosen:
-        build(client, sample, base, uv_image)
+        build(client, sample, bases[base_images.group_of(root, sample.path)], uv_image)
         log(f"built {sample.tag}")
     return chosen
 

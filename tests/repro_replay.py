@@ -17,7 +17,7 @@ import docker
 
 from conformance.candidate.labels import LABEL, LABEL_OWNER, owner_id
 from conformance.wire import mediatype, sse
-from conformance.wire.curl import DEFAULT_USER_URL, REPRO_PREFIX
+from conformance.wire.curl import REPRO_PREFIX
 
 REQUEST_S = 15.0  # above the default request budget (10 s): a hang shows as no answer within it
 READY_S = 90.0
@@ -54,8 +54,10 @@ class FreshContainer:
     """`docker run -p 127.0.0.1::PORT IMAGE`, labelled as the suite's own (so no run's sweep or
     leftover check misses it), removed on exit."""
 
-    def __init__(self, client: docker.DockerClient, image: str, port: int):
+    def __init__(self, client: docker.DockerClient, image: str, port: int, setup: list[str] = ()):
         self.client, self.image, self.port, self.owner = client, image, port, owner_id()
+        self.setup = list(setup)  # the report's [[setup]] curl commands, run once it answers
+        self.user_url = f"http://127.0.0.1:{port}"  # what the repro lines name (docker run -p PORT:PORT)
 
     def __enter__(self) -> "FreshContainer":
         self.container = self.client.containers.run(
@@ -67,6 +69,9 @@ class FreshContainer:
             binding = (self.container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{self.port}/tcp")
             if binding and _answered(f"{self.base_url(binding)}/") is not None:
                 self.url = self.base_url(binding)
+                for command in self.setup:
+                    subprocess.run(["bash", "-c", command.replace(self.user_url, self.url)], capture_output=True,
+                                   timeout=REQUEST_S)
                 return self
             if self.container.status == "exited":
                 break
@@ -85,9 +90,9 @@ class FreshContainer:
         self.container.remove(force=True)
 
 
-def replay(repro: Repro, fresh: FreshContainer, user_url: str = DEFAULT_USER_URL) -> str:
+def replay(repro: Repro, fresh: FreshContainer) -> str:
     """"" when the failure shows again, else what came instead."""
-    command = repro.command.replace(user_url, fresh.url)
+    command = repro.command.replace(fresh.user_url, fresh.url)
     try:
         done = subprocess.run(["bash", "-c", command], capture_output=True, timeout=REQUEST_S)
     except subprocess.TimeoutExpired:
@@ -105,6 +110,8 @@ def replay(repro: Repro, fresh: FreshContainer, user_url: str = DEFAULT_USER_URL
         while fresh.running() and time.monotonic() < deadline:
             time.sleep(0.2)
         seen = not fresh.running()
+    elif "dropped in the middle of the answer" in cause:  # curl 18: transfer closed with data outstanding
+        seen = status is not None and done.returncode == 18
     elif "connection was dropped" in cause:
         seen = status is None and done.returncode in (52, 56)
     elif "no answer within" in cause:

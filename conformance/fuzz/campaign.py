@@ -57,8 +57,10 @@ class Finding:
     def of(cls, failure: Failure, request: rawhttp.RawRequest) -> "Finding":
         return cls(failure.key, failure.requirement, failure.cause, request, failure.received)
 
-    def evidence(self) -> list[str]:
-        return [self.cause, f"{REPRO_PREFIX}{self.request.curl()}", *(f"received: {line}" for line in self.received)]
+    def evidence(self, user_url: str | None = None) -> list[str]:
+        """`user_url`: where the reproduction reaches the agent (the platform's port)."""
+        return [self.cause, f"{REPRO_PREFIX}{self.request.curl(user_url)}",
+                *(f"received: {line}" for line in self.received)]
 
 
 @dataclass

@@ -120,6 +120,9 @@ class Judge:
         if key == TIMED_OUT:
             return Failure(key, ROBUST_INPUT, f"no answer within the request budget of {self.timeout_s:g} s",
                            (str(exc),))
+        if exc.kind == "incomplete" and "response head" not in str(exc):  # the head came, the body was cut
+            return Failure(key, ROBUST_INPUT, "the connection was dropped in the middle of the answer (incomplete): "
+                                              "the head came, the body never ended", (str(exc),))
         return Failure(key, ROBUST_INPUT, f"the connection was dropped ({exc.kind}) instead of an answer", (str(exc),))
 
     @staticmethod

@@ -46,20 +46,20 @@ def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestcon
     return found
 
 
-def _report(findings: campaign.Campaign, requirement: str, evidence: list[str]) -> None:
+def _report(findings: campaign.Campaign, requirement: str, evidence: list[str], user_url: str) -> None:
     evidence.append(findings.summary())
     found = findings.for_requirement(requirement)
     if found:
         causes = "; ".join(f.key for f in found)
         fail(f"{len(found)} distinct failure(s) among generated requests: {causes}",
-             [line for f in found for line in f.evidence()] + [findings.summary()])
+             [line for f in found for line in f.evidence(user_url)] + [findings.summary()])
 
 
 @pytest.mark.requirement("ROBUST-INPUT")
-def test_generated_requests_are_handled(fuzz_campaign, requirement_id, evidence):
-    _report(fuzz_campaign, requirement_id, evidence)
+def test_generated_requests_are_handled(fuzz_campaign, requirement_id, evidence, platform):
+    _report(fuzz_campaign, requirement_id, evidence, platform.user_url)
 
 
 @pytest.mark.requirement("SSE-FRAMING", phase=Phase.FUZZ)  # with the campaign, not with the other framing check
-def test_streams_met_while_fuzzing_are_well_formed(fuzz_campaign, requirement_id, evidence):
-    _report(fuzz_campaign, requirement_id, evidence)
+def test_streams_met_while_fuzzing_are_well_formed(fuzz_campaign, requirement_id, evidence, platform):
+    _report(fuzz_campaign, requirement_id, evidence, platform.user_url)

@@ -50,9 +50,10 @@ class RawRequest:
         lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (self.body or b"")
 
-    def curl(self) -> str:
+    def curl(self, base_url: str | None = None) -> str:
+        """`base_url`: what the user reaches the agent at (the platform's `user_url`)."""
         accept = ", ".join(headers_of.every(self.headers, "accept"))
-        return curl_command(self.method, self.target, self.headers, self.body,
+        return curl_command(self.method, self.target, self.headers, self.body, base_url=base_url,
                             stream=mediatype.asks_for_event_stream(accept))
 
 

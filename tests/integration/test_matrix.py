@@ -32,7 +32,7 @@ def test_sample_gets_its_expected_verdict(sample, built_samples, run_cli, docker
     repros = repros_of(run.report)
     assert repros or "ROBUST-INPUT" not in sample.expected.fail, "ROBUST-INPUT failed with no reproduction"
     for repro in repros:
-        with FreshContainer(docker_client, sample.tag, run.report["profile"]["port"]) as fresh:
+        with FreshContainer(docker_client, sample.tag, run.report["profile"]["port"], run.report["setup"]) as fresh:
             assert replay(repro, fresh) == "", f"{repro.requirement}: {repro.cause}\n{repro.command[:500]}"
 
 

@@ -159,8 +159,10 @@ def test_no_answer():
     timeout = judge.no_answer(RawHTTPError("first-byte-timeout", "no head", 2.5))
     assert timeout.key == "no answer: timeout" and "request budget of 2.5 s" in timeout.cause
     assert judge.no_answer(RawHTTPError("reset", "dropped", 0.1)) is None  # the plain requests were dropped too
-    dropped = judge.no_answer(RawHTTPError("incomplete", "cut", 0.1))
+    dropped = judge.no_answer(RawHTTPError("incomplete", "connection closed inside the response head, 9 bytes in", 0.1))
     assert dropped.cause == "the connection was dropped (incomplete) instead of an answer"
+    cut = judge.no_answer(RawHTTPError("incomplete", "connection closed inside a chunk after 120 body bytes", 0.1))
+    assert cut.cause.startswith("the connection was dropped in the middle of the answer (incomplete)")
     exited = Judge.exited(RawHTTPError("reset", "dropped", 0.1), {"ExitCode": 3}, ["boom"])
     assert exited.key == "container exited" and exited.received[-1] == "log | boom"
 
