@@ -73,8 +73,12 @@ def curl_command(
         parts.append("-N")
     if _has_dot_segment(target):
         parts.append("--path-as-is")
-    if method == "HEAD":
+    if method == "HEAD" and body is None:
         parts.append("-I")  # `-X HEAD` would wait for a body that never comes
+    elif method == "HEAD":
+        # curl refuses -I with a body: `-X HEAD` sends it, and --max-time ends the wait for a body
+        # that never comes (curl then exits 28, after the head is shown).
+        parts += ["-X", "HEAD", "--max-time", "10"]
     elif method != "GET" or body is not None:
         parts += ["-X", shlex.quote(method)]
     for name, value in headers:

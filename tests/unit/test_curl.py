@@ -44,6 +44,8 @@ def server():
         ("PATCH", "/x", [], b"@not-a-file"),
         ("DELETE", "/v1/items/1", [], b""),
         ("HEAD", "/health", [], None),
+        ("HEAD", "/chat", [("Accept", "text/event-stream")], b'{"a": 1}'),  # curl refuses -I with a body
+        ("HEAD", "/chat", [], b""),
         ("GET", "/x/./y/..?q=/../", [("X-Empty", ""), ("X-Latin", "caf\xe9")], None),
         ("POST", "/chat", [], b'{"n": ' + b"7" * 5000 + b"}"),  # over the inline limit: base64 in the line
         ("POST", "/chat", [], bytes(range(256)) * 12),  # every byte value, long
