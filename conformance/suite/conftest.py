@@ -4,9 +4,6 @@ started together in the background (`lifecycle_trials`)."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
@@ -17,6 +14,7 @@ from conformance.lifecycle.session import SessionTrials
 from conformance.run_context import RunContext
 from conformance.run_state import EVIDENCE, MARKER, STATE
 from conformance.wire import modes, streaming
+from conformance.wire.answers import EndpointAnswers
 
 
 def pytest_generate_tests(metafunc):
@@ -118,20 +116,29 @@ def session_trials(request, candidates, agent_config, run_state):
 
 
 @pytest.fixture(scope="session")
-def candidate(candidates, budgets, agent_config, session_trials, run_state):
+def candidate(request, candidates, budgets, agent_config, session_trials, run_state, answer_set):
     """The shared candidate, started as the platform starts it and waited on until ready (or
     until its failure is certain: `candidate.startup` says how the wait ended). When the read-only
     root or the reserved variables break it, a stand-in with that constraint relaxed serves in its
-    place, and the checks' evidence says so (conformance.lifecycle.session)."""
+    place, and the checks' evidence says so (conformance.lifecycle.session).
+    The endpoints' answers the checks judge are asked for the moment it is ready, beside the first
+    calls, and kept if those were served (`wire.answers`)."""
     shared = candidates.make(PLATFORM_CONSTRAINTS)
+    answers_wanted = any("endpoint_answers" in item.fixturenames for item in request.session.items)
+
+    def on_ready(http):
+        if answers_wanted:
+            answer_set.start(shared)
+        return modes.call_at_ready(http, agent_config)
+
     try:
         shared.start()
         session_trials.start_early()  # the lifecycle trials overlap its start-up
-        shared.wait_ready(budgets.startup_s, on_ready=lambda http: modes.call_at_ready(http, agent_config),
-                          progress=run_state.progress)
+        shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
         chosen = session_trials.adopt(shared)
         startup = chosen.startup
+        answer_set.keep_if(chosen is shared and not modes.unserved(startup.first_calls))
         if modes.unserved(modes.json_mode(startup.first_calls)):
             with chosen.client_http() as http:
                 startup.settled_s = modes.settle(http, agent_config, within_s=budgets.startup_s)
@@ -183,40 +190,24 @@ def _stand_in_noted(request):
 
 
 @pytest.fixture(scope="session")
-def endpoint_answers(candidate, http, agent_config, run_state):
-    """Every declared endpoint's answer to every Accept value the negotiation and SSE checks use,
-    fetched together the first time one is asked for: on an agent whose every answer takes seconds
-    (a model behind it) they cost the time of the slowest, not of all of them in turn. JSON-mode
+def answer_set(agent_config, run_state) -> EndpointAnswers:
+    """The declared endpoints' answers to the Accept values the negotiation and SSE checks use
+    (`wire.answers`); the shared candidate's fixture asks for them the moment it is ready."""
+
+    def on_stream(endpoint, accept, got) -> None:
+        run_state.measurements.stream(endpoint.label, accept, got.answer.status, got.ended, got.chunk_sample,
+                                      got.event_arrivals)
+
+    return EndpointAnswers(agent_config.endpoints, on_stream)
+
+
+@pytest.fixture(scope="session")
+def endpoint_answers(candidate, http, answer_set):
+    """`endpoint_answers(endpoint, accept)`: every declared endpoint's answer to every Accept value
+    the negotiation and SSE checks use, fetched together (or early: `wire.answers`). JSON-mode
     answers are Exchanges, event-stream ones StreamCaptures (their arrivals go to the plots).
     `http` is asked for what it checks: a candidate that does not serve errors with its cause."""
-    wanted = [(endpoint, accept) for endpoint in agent_config.endpoints
-              for accept in (*modes.JSON_ACCEPTS, *modes.SSE_ACCEPTS)]
-    answers: dict = {}
-    lock = threading.Lock()
-
-    def fetch(endpoint, accept):
-        with candidate.client_http() as own:  # a connection of its own: the answers come in parallel
-            if accept in modes.SSE_ACCEPTS:
-                got = streaming.capture(own, endpoint, accept)
-                run_state.measurements.stream(endpoint.label, accept, got.answer.status, got.ended, got.chunk_sample,
-                                              got.event_arrivals)
-                return got
-            # The JSON answer of the first calls serves as it is (one call fewer per endpoint);
-            # event streams are captured anew, with their arrival times.
-            return modes.served_first(candidate.startup.first_calls, endpoint, accept) or modes.call(own, endpoint, accept)
-
-    def get(endpoint, accept):
-        with lock:
-            if not answers:
-                with ThreadPoolExecutor(max_workers=PARALLEL_ANSWERS, thread_name_prefix="answers") as pool:
-                    futures = {(e.label, a): pool.submit(fetch, e, a) for e, a in wanted}
-                answers.update({key: future.result() for key, future in futures.items()})
-            return answers[(endpoint.label, accept)]
-
-    return get
-
-
-PARALLEL_ANSWERS = 6  # at once: a declared endpoint's six answers overlap a model's latency
+    return lambda endpoint, accept: answer_set.get(candidate, endpoint, accept)
 
 
 @pytest.fixture(scope="session")
