@@ -103,7 +103,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=[i for i in items if i not in kept])
             items[:] = kept
     # In the order of the catalogue's phases: the checks that only read the shared candidate before
-    # those that may harm it (fuzzing), the lifecycle checks after, the watch over its whole life last.
+    # those that may harm it (fuzzing), the watch over its whole use, then the checks on candidates of their own.
     items.sort(key=phase_of)
 
 

@@ -22,13 +22,15 @@ MUST, SHOULD = Level.MUST, Level.SHOULD
 
 class Phase(IntEnum):
     """When a requirement's checks run: those that only read the shared candidate before those
-    that may harm it (fuzzing), then the lifecycle trials, and the watch over the whole run last."""
+    that may harm it (fuzzing), then the watch over its whole use, then the checks on candidates
+    of their own (their trials run in the background from the start: the watch's closing probes
+    overlap the last of them instead of following it)."""
 
     IMAGE = 0  # the image config (or a scanner report) alone: no container
     SERVE = 1  # the shared candidate, read only
     FUZZ = 2  # generated requests: the shared candidate may not survive them
-    LIFECYCLE = 3  # candidates of their own: other constraints, restarts, SIGTERM
-    WATCH = 4  # the shared candidate over the whole run (it must still be up at the end)
+    WATCH = 3  # the shared candidate over its whole use (it must still be up at the end of it)
+    LIFECYCLE = 4  # candidates of their own: other constraints, restarts, SIGTERM
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,7 @@ CATALOGUE: tuple[Requirement, ...] = (
         'Use exec-form `CMD ["python", "agent.py"]` (not shell form) and let the server handle SIGTERM '
         "(uvicorn does); or add `--init` style reaping with tini.",
         phase=Phase.LIFECYCLE,
-        trials=("exercise", "restart", "sigterm"),
+        trials=("exercise", "restart"),
     ),
     Requirement(
         "NO-CRITICAL-VULNS", MUST, "The image has no vulnerability of CRITICAL severity.",

@@ -21,7 +21,6 @@ the rounds and keeps the findings.
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +34,8 @@ from ..errors import NotChecked
 from ..wire import mediatype, rawhttp
 from ..wire.curl import REPRO_PREFIX
 from . import hazards
-from .generation import Fixed, Generation, strategy_for
+from .generation import Fixed, Generation, same_everywhere, strategy_for
+from .pregenerated import Pregenerated
 from .judging import ROBUST_INPUT, SSE_FRAMING, Failure, Judge, Memo, broken_property, no_answer_key, response_lines
 from .scheduling import Deadline, SendAhead
 from .sending import STREAM_BLOCKS, Sender
@@ -204,7 +204,7 @@ class _Fuzzer:
 def run_campaign(candidate, config: AgentConfig, *, budgets: Budgets, health_path: str, max_examples: int,
                  seed: int | None, cap_s: float, derandomize: bool = False,
                  progress: Callable[[str], None] | None = None, concurrency: int = 1,
-                 respawn: Callable[[], object] | None = None) -> Campaign:
+                 respawn: Callable[[], object] | None = None, pregenerated: Pregenerated | None = None) -> Campaign:
     """Fuzz the candidate; returns the findings (one minimal request per distinct cause).
 
     `budgets` bound each request (scaled where the candidate runs under emulation); `health_path`
@@ -213,12 +213,17 @@ def run_campaign(candidate, config: AgentConfig, *, budgets: Budgets, health_pat
     as passing and spends what is left of the budget looking for others. Every round is seeded
     (from `seed`; without one, a random seed, or 0 when `derandomize`), and with `concurrency` > 1
     its requests are sent ahead, several at once. `respawn()` starts a fresh candidate (see
-    `_Fuzzer.send_ahead`)."""
+    `_Fuzzer.send_ahead`). `pregenerated`: the first round's requests, already under way in a
+    child process (`pregenerated`); used if made for this seed and these endpoints."""
     strategy = strategy_for(config.endpoints)
-    first_seed = seed if seed is not None else 0 if derandomize else random.getrandbits(32)
+    first_seed = choose_seed(seed, derandomize)
     campaign = Campaign(concurrency=concurrency, seed=first_seed)
+    usable = (pregenerated is not None and concurrency > 1
+              and pregenerated.matches(config.endpoints, max_examples, first_seed))
+    if pregenerated is not None and not usable:
+        pregenerated.finish()
     # The first round's requests are generated while the baseline's plain requests are answered.
-    ahead = Generation(strategy, max_examples, first_seed) if concurrency > 1 else None
+    ahead = pregenerated if usable else Generation(strategy, max_examples, first_seed) if concurrency > 1 else None
     deadline = Deadline(cap_s)
     try:
         fuzzer = _start(candidate, config.endpoints, budgets, health_path, deadline, campaign, progress)
@@ -239,6 +244,11 @@ def run_campaign(candidate, config: AgentConfig, *, budgets: Budgets, health_pat
         fuzzer.sender.close()
     campaign.elapsed_s = deadline.elapsed_s()
     return campaign
+
+
+def choose_seed(seed: int | None, derandomize: bool = False) -> int:
+    """The first round's seed: the one given; without one 0 when `derandomize`, else a random one."""
+    return seed if seed is not None else 0 if derandomize else random.getrandbits(32)
 
 
 def _start(candidate, endpoints: tuple[Endpoint, ...], budgets: Budgets, health_path: str, deadline: Deadline,
@@ -298,7 +308,7 @@ def _rounds(fuzzer: _Fuzzer, strategy, max_examples: int, seed: int, concurrency
                     fuzzer.send_ahead(generation, concurrency, respawn)
                 finally:
                     generation.finish()
-                if fuzzer.nothing_to_replay(generation.requests):
+                if not generation.failed and fuzzer.nothing_to_replay(generation.requests):
                     # The round would generate these same requests and replay their answers, all
                     # passing: its CPU is saved (about as much as the generation's).
                     campaign.examples += len(generation.requests)
@@ -329,6 +339,7 @@ class _Causes:
 
 
 def _round(fuzzer: _Fuzzer, strategy, causes: _Causes, examples: int, seed: int) -> None:
+    same_everywhere()  # as the generation ahead did: the same requests, replayed from the memo
     findings = fuzzer.campaign.findings
     known = set(findings)
 

@@ -26,8 +26,32 @@ def strategy_for(endpoints: Iterable[Endpoint]) -> st.SearchStrategy[rawhttp.Raw
                       for e in endpoints])
 
 
+def same_everywhere() -> None:
+    """Make a seed generate the same requests in every process (the pregenerating child, the suite
+    run as a command or under pytest, installed or from a checkout): Hypothesis also draws literals
+    it mines from the "local" modules loaded at the time, which are the suite's own (never the
+    agent's) and differ from process to process. Process-wide; the literals only ever added noise
+    to requests sent to someone else's server. Quietly nothing if Hypothesis changes its insides."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        if getattr(providers._get_local_constants, "_conformance", False):
+            return
+        empty = providers.Constants()
+
+        def no_local_constants():
+            return empty
+
+        no_local_constants._conformance = True
+        providers._get_local_constants = no_local_constants
+        providers.CONSTANTS_CACHE.cache.clear()
+    except (ImportError, AttributeError):
+        pass
+
+
 def generate(strategy, examples: int, seed: int, sink: Callable[[rawhttp.RawRequest], None]) -> None:
     """Give `sink` the requests a round with this seed will generate, without sending any (CPU only)."""
+    same_everywhere()
 
     @hypothesis_seed(seed)
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
@@ -50,6 +74,7 @@ class Generation:
     def __init__(self, strategy, examples: int, seed: int):
         self.requests: list[rawhttp.RawRequest] = []
         self.complete = False  # every example was generated (not stopped)
+        self.failed = False  # it ended early on its own (a child process that died): the round makes the rest
         self.error: BaseException | None = None
         self._given = 0
         self._done = self._stopped = False

@@ -1,6 +1,6 @@
 """What the platform does to a container over its life, done to a candidate: replace it (a fresh
-container), restart it, send it SIGTERM (idle and mid-stream), and watch the shared one for the
-whole run. Each scenario starts its own candidate and removes it; every wait is bounded.
+container), restart it and send it SIGTERM (idle, then mid-stream), and watch the shared one for
+the whole run. Each scenario starts its own candidate and removes it; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -46,11 +46,13 @@ def differences(first: Sequence[modes.Observation], again: Sequence[modes.Observ
     return lines
 
 
-# -- replaced and restarted ----------------------------------------------------------------------
+# -- replaced, restarted and stopped ------------------------------------------------------------
 @dataclass
 class RestartTrial:
     """A fresh container (`fresh`), then SIGTERM while idle and a start of the same container,
-    which is what `docker restart` does: the stop half is GRACEFUL-SHUTDOWN's idle measurement."""
+    which is what `docker restart` does (the stop half is GRACEFUL-SHUTDOWN's idle measurement);
+    then, on the restarted container, SIGTERM with a stream in flight (`mid_stream`). One container
+    for the three: each boot costs about a core-second, and these trials run beside the checks."""
 
     fresh: Trial
     stop: signals.Shutdown | None = None
@@ -59,6 +61,12 @@ class RestartTrial:
     addresses: tuple = (None, None)  # where 8080 was reached before and after: (host, port) each
     log: list[str] = field(default_factory=list)
     error: str = ""
+    mid_stream: signals.Shutdown | None = None
+    mid_stream_skipped: str = ""  # why no SIGTERM was sent mid-stream, when none was
+
+    @property
+    def stops(self) -> list[signals.Shutdown]:
+        return [stop for stop in (self.stop, self.mid_stream) if stop is not None]
 
 
 def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
@@ -77,6 +85,9 @@ def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
             with candidate.client_http() as client:
                 result.observations = modes.exercise(client, config, platform=candidate.platform)
         result.log = candidate.log_tail(LOG_LINES)
+        result.mid_stream_skipped = _no_mid_stream(result, config)
+        if not result.mid_stream_skipped:
+            result.mid_stream = sigterm_mid_stream(candidate, config)
     except NotChecked as exc:
         result.error = str(exc)
     except _DOCKER_ERRORS as exc:
@@ -86,34 +97,37 @@ def restart(make: Make, variant: str, config: AgentConfig) -> RestartTrial:
     return result
 
 
-# -- SIGTERM with a stream in flight -------------------------------------------------------------
-@dataclass
-class SigtermTrial:
-    trial: Trial
-    stop: signals.Shutdown | None = None
+def _no_mid_stream(result: RestartTrial, config: AgentConfig) -> str:
+    """Why SIGTERM mid-stream is not tried on the restarted container; "" when it is."""
+    if not config.endpoints:
+        return "no endpoint is declared to stream"
+    if result.restarted is None or not result.restarted.serving:
+        return "the restarted container does not serve"
+    if result.stop is not None and not result.stop.graceful:
+        # A stream in flight only adds reasons to wait: the verdict is already known, and the
+        # second wait would cost the grace period again.
+        return "it did not exit in time while idle, so it would not with a stream in flight either"
+    return ""
 
 
-def sigterm_mid_stream(make: Make, variant: str, config: AgentConfig) -> SigtermTrial:
-    trial = conduct(make, variant, config, keep=True, role="sigterm", exercise=False)
-    result = SigtermTrial(trial)
-    if not trial.served:
-        return result
-    candidate = trial.candidate
+def sigterm_mid_stream(candidate: Candidate, config: AgentConfig) -> signals.Shutdown:
+    """SIGTERM while the first declared endpoint streams (or right after, if its stream is over
+    before the signal can be sent), on a serving candidate that is left stopped."""
+    endpoint = config.endpoints[0]
     try:
-        endpoint = config.endpoints[0]
         stream = StreamInFlight(candidate.client_http(), endpoint)
         in_flight = stream.start()
         when = (f"while {endpoint.label} streamed" if in_flight
                 else f"after {endpoint.label} (Accept: {mediatype.EVENT_STREAM}) {stream.ended or 'sent nothing'}")
-        result.stop = signals.sigterm(candidate.container, when, candidate.pid1(), candidate.platform.grace_s)
+        stop = signals.sigterm(candidate.container, when, candidate.pid1(), candidate.platform.grace_s)
         seen = stream.finish()  # joined either way: bounded by the request timeout
-        result.stop.stream = seen if in_flight else ""
+        stop.stream = seen if in_flight else ""
+        return stop
+    except NotChecked as exc:  # its port is gone: it exited on its own
+        return signals.Shutdown("mid-stream", signals.Pid1("", None), error=str(exc), grace_s=candidate.platform.grace_s)
     except _DOCKER_ERRORS as exc:
-        result.stop = signals.Shutdown("mid-stream", signals.Pid1("", None), error=f"Docker failed: {first_line(exc)}",
-                                        grace_s=candidate.platform.grace_s)
-    finally:
-        candidate.remove()
-    return result
+        return signals.Shutdown("mid-stream", signals.Pid1("", None), error=f"Docker failed: {first_line(exc)}",
+                                grace_s=candidate.platform.grace_s)
 
 
 # -- the shared candidate over the whole run (STAYS-UP) ------------------------------------------

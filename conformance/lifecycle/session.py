@@ -35,7 +35,7 @@ CLOSE_WAIT_S = 30.0
 # candidate's own exercise, the diagnosis of a failing start, its state at the start for the watch,
 # and candidates of their own: on a writable root, without the reserved variables, restarted,
 # stopped mid-stream.
-TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "no-env", "restart", "sigterm"})
+TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "no-env", "restart"})
 
 
 class SessionTrials:
@@ -69,11 +69,13 @@ class SessionTrials:
     def start_early(self) -> None:
         """With the platform's candidate just started: the trials the lifecycle checks need if it
         serves as it should, started now so that they overlap its start-up instead of following
-        it (when prefetching). `adopt` keeps them if it serves, hands the writable and no-env ones
-        to the diagnosis if it fails, and drops the rest."""
+        it (when prefetching). `adopt` keeps them if it serves, hands the writable one to the
+        diagnosis if it fails, and drops the rest. Not the no-env trial: on an agent that serves it
+        only adds an information line, and its boot would slow every other start-up (2 cores); it
+        starts with the diagnosis, or once the candidate is adopted."""
         if not self.prefetch:
             return
-        self._early = tuple(self._wanted())
+        self._early = tuple(key for key in self._wanted() if key != "no-env")
         for key in self._early:
             self._ensure(key, keep=key in diagnosis.STAND_IN_ORDER)
 
@@ -200,9 +202,7 @@ class SessionTrials:
         if "no-env" in self.needed:
             wanted.append("no-env")
         if "restart" in self.needed:
-            wanted.append("restart")
-        if "sigterm" in self.needed and self.config.endpoints:
-            wanted.append("sigterm")
+            wanted.append("restart")  # SIGTERM idle and mid-stream too (`scenarios.restart`)
         return wanted
 
     def trial(self, name: str) -> Trial:
@@ -211,9 +211,6 @@ class SessionTrials:
 
     def restart(self) -> scenarios.RestartTrial:
         return self._result("restart")
-
-    def sigterm(self) -> scenarios.SigtermTrial:
-        return self._result("sigterm")
 
     def _result(self, key: str):
         future = self._ensure(key)
@@ -239,8 +236,6 @@ class SessionTrials:
     def _task(self, key: str, keep: bool, token: object):
         if key == "restart":
             return lambda: scenarios.restart(self.make, self.variant, self.config)
-        if key == "sigterm":
-            return lambda: scenarios.sigterm_mid_stream(self.make, self.variant, self.config)
 
         def variant_trial() -> Trial:
             # A writable trial also records what it changed on disk, right after its exercise.

@@ -4,6 +4,8 @@ started together in the background (`lifecycle_trials`)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFactory
@@ -14,6 +16,8 @@ from conformance.lifecycle.session import SessionTrials
 from conformance.run_context import RunContext
 from conformance.run_state import EVIDENCE, MARKER, STATE
 from conformance.wire import modes, streaming
+from conformance.fuzz.campaign import choose_seed
+from conformance.fuzz.pregenerated import FirstRound
 from conformance.wire.answers import EndpointAnswers
 
 
@@ -116,7 +120,8 @@ def session_trials(request, candidates, agent_config, run_state):
 
 
 @pytest.fixture(scope="session")
-def candidate(request, candidates, budgets, agent_config, session_trials, run_state, answer_set):
+def candidate(request, candidates, budgets, agent_config, session_trials, run_state, answer_set, fuzz_first_round,
+              pytestconfig):
     """The shared candidate, started as the platform starts it and waited on until ready (or
     until its failure is certain: `candidate.startup` says how the wait ended). When the read-only
     root or the reserved variables break it, a stand-in with that constraint relaxed serves in its
@@ -125,6 +130,10 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
     calls, and kept if those were served (`wire.answers`)."""
     shared = candidates.make(PLATFORM_CONSTRAINTS)
     answers_wanted = any("endpoint_answers" in item.fixturenames for item in request.session.items)
+    examples = pytestconfig.getoption("fuzz_examples")
+    if (examples > 0 and budgets.fuzz_concurrency > 1 and "PYTEST_XDIST_WORKER" not in os.environ
+            and any("fuzz_campaign" in item.fixturenames for item in request.session.items)):
+        fuzz_first_round.start(agent_config.endpoints, examples)  # on the other core while candidates boot
 
     def on_ready(http):
         if answers_wanted:
@@ -187,6 +196,15 @@ def _stand_in_noted(request):
     note = request.getfixturevalue("session_trials").stand_in_note()
     if note:
         request.getfixturevalue("evidence").append(note)
+
+
+@pytest.fixture(scope="session")
+def fuzz_first_round(pytestconfig):
+    """The fuzz campaign's seed, and its first round's requests once the shared candidate's fixture
+    starts making them (`fuzz.pregenerated`)."""
+    first = FirstRound(choose_seed(pytestconfig.getoption("fuzz_seed"), derandomize=bool(os.environ.get("CI"))))
+    yield first
+    first.close()
 
 
 @pytest.fixture(scope="session")

@@ -36,8 +36,8 @@ def test_each_endpoint_serves_its_example(endpoint, endpoint_answers, serving_pr
     _unless_the_session_header_is_the_cause(candidate, endpoint, platform, mode, problem)
     lines = [line for _, a, _ in problems for line in a.evidence()]
     if answer.status is not None and 400 <= answer.status < 500:
-        lines.append(f"a 4xx: the endpoint refuses its example body; declare the request it accepts in the agent "
-                     f"config (json = …), and any call its API needs first (creating a session) as [[setup]]")
+        lines.append("a 4xx: the endpoint refuses its example body; declare the request it accepts in the agent "
+                     "config (json = …), and any call its API needs first (creating a session) as [[setup]]")
     fail(f"{endpoint.label} with Accept: {mode} {problem} to its own example request"
          + (f" (and {len(problems) - 1} more mode)" if len(problems) > 1 else ""), lines)
 

@@ -4,8 +4,6 @@ A framing error met while fuzzing is SSE-FRAMING's; everything else is ROBUST-IN
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from conformance.candidate.readiness import StartupState
@@ -15,7 +13,8 @@ from conformance.fuzz import campaign
 
 
 @pytest.fixture(scope="session")
-def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestconfig, run_state, candidates):
+def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestconfig, run_state, candidates,
+                  fuzz_first_round):
     examples = pytestconfig.getoption("fuzz_examples")
     if examples <= 0:
         pytest.skip("fuzzing disabled (--fuzz-examples 0)")
@@ -34,9 +33,8 @@ def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestcon
     try:
         found = campaign.run_campaign(
             candidate, agent_config, budgets=budgets, health_path=run_context.profile.liveness.path,
-            max_examples=examples, seed=pytestconfig.getoption("fuzz_seed"),
-            cap_s=budgets.fuzz_s, derandomize=bool(os.environ.get("CI")), progress=run_state.progress,
-            concurrency=budgets.fuzz_concurrency, respawn=respawn,
+            max_examples=examples, seed=fuzz_first_round.seed, cap_s=budgets.fuzz_s, progress=run_state.progress,
+            concurrency=budgets.fuzz_concurrency, respawn=respawn, pregenerated=fuzz_first_round.take(),
         )
     finally:
         run_state.progress.done()
