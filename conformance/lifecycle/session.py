@@ -35,7 +35,7 @@ CLOSE_WAIT_S = 30.0
 # candidate's own exercise, the diagnosis of a failing start, its state at the start for the watch,
 # and candidates of their own: on a writable root, without the reserved variables, restarted,
 # stopped mid-stream.
-TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "no-env", "restart"})
+TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "restart"})
 
 
 class SessionTrials:
@@ -70,12 +70,10 @@ class SessionTrials:
         """With the platform's candidate just started: the trials the lifecycle checks need if it
         serves as it should, started now so that they overlap its start-up instead of following
         it (when prefetching). `adopt` keeps them if it serves, hands the writable one to the
-        diagnosis if it fails, and drops the rest. Not the no-env trial: on an agent that serves it
-        only adds an information line, and its boot would slow every other start-up (2 cores); it
-        starts with the diagnosis, or once the candidate is adopted."""
+        diagnosis if it fails, and drops the rest."""
         if not self.prefetch:
             return
-        self._early = tuple(key for key in self._wanted() if key != "no-env")
+        self._early = tuple(self._wanted())
         for key in self._early:
             self._ensure(key, keep=key in diagnosis.STAND_IN_ORDER)
 
@@ -199,8 +197,6 @@ class SessionTrials:
         wanted = []
         if "writable" in self.needed:
             wanted.append(self.writable_name())
-        if "no-env" in self.needed:
-            wanted.append("no-env")
         if "restart" in self.needed:
             wanted.append("restart")  # SIGTERM idle and mid-stream too (`scenarios.restart`)
         return wanted

@@ -141,8 +141,10 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
         return modes.call_at_ready(http, agent_config)
 
     try:
+        # The lifecycle trials overlap its start-up; the restart trial's chain of two boots is the
+        # longest wait of a run that serves, so its container is asked for first.
+        session_trials.start_early()
         shared.start()
-        session_trials.start_early()  # the lifecycle trials overlap its start-up
         shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
         chosen = session_trials.adopt(shared)
