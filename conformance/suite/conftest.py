@@ -141,12 +141,12 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
         return modes.call_at_ready(http, agent_config)
 
     try:
-        # The lifecycle trials overlap its start-up; the restart trial's chain of two boots is the
-        # longest wait of a run that serves, so its container is asked for first.
-        session_trials.start_early()
         shared.start()
-        shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
+        session_trials.start_early()  # the lifecycle trials overlap its start-up
+        startup = shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
+        if not startup.serving:
+            fuzz_first_round.close()  # its CPU goes to the diagnosis' candidates instead
         chosen = session_trials.adopt(shared)
         startup = chosen.startup
         answer_set.keep_if(chosen is shared and not modes.unserved(startup.first_calls))
