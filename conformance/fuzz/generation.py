@@ -74,7 +74,6 @@ class Generation:
     def __init__(self, strategy, examples: int, seed: int):
         self.requests: list[rawhttp.RawRequest] = []
         self.complete = False  # every example was generated (not stopped)
-        self.failed = False  # it ended early on its own (a child process that died): the round makes the rest
         self.error: BaseException | None = None
         self._given = 0
         self._done = self._stopped = False
@@ -83,10 +82,19 @@ class Generation:
                                         name="fuzz-generate")
         self._thread.start()
 
+    @property
+    def failed(self) -> bool:
+        """It ended short on its own (a child process that died): the round makes the rest."""
+        return self._done and not (self.complete or self._stopped or self.error)
+
+    def _produce(self, strategy, examples: int, seed: int) -> bool:
+        """Hand every request to `_add`; True when all `examples` were made."""
+        generate(strategy, examples, seed, self._add)
+        return True
+
     def _run(self, strategy, examples: int, seed: int) -> None:
         try:
-            generate(strategy, examples, seed, self._add)
-            self.complete = True
+            self.complete = self._produce(strategy, examples, seed)
         except _Stopped:
             pass
         except BaseException as exc:  # noqa: BLE001 - handed to the campaign's thread (`finish`)

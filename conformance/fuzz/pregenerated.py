@@ -23,15 +23,15 @@ import sys
 from pathlib import Path
 
 from ..contract.agent_config import Endpoint
-from .generation import Generation, _Stopped, generate, strategy_for
+from .generation import Generation, generate, strategy_for
 
-START_TIMEOUT_S = 30.0  # a backstop: the child is killed by `finish` whatever it is doing
+EXIT_WAIT_S = 30.0  # for the child to exit once its output ended; a backstop: `finish` kills it
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class Pregenerated(Generation):
     """A `Generation` whose requests a child process makes. If the child fails, what it gave is
-    kept and `complete` stays False: the campaign's round then generates the rest itself."""
+    kept and `failed` is True: the campaign's round then generates the rest itself."""
 
     def __init__(self, endpoints: tuple[Endpoint, ...], examples: int, seed: int):
         self.key = (_endpoints_doc(endpoints), examples, seed)  # what the campaign checks before using it
@@ -50,24 +50,14 @@ class Pregenerated(Generation):
     def matches(self, endpoints: tuple[Endpoint, ...], examples: int, seed: int) -> bool:
         return self.key == (_endpoints_doc(endpoints), examples, seed)
 
-    def _run(self, strategy, examples: int, seed: int) -> None:
-        try:
-            while True:
-                try:
-                    request = pickle.load(self._child.stdout)
-                except (EOFError, pickle.UnpicklingError, OSError):
-                    break
-                self._add(request)
-            self.complete = self._child.wait(START_TIMEOUT_S) == 0 and len(self.requests) == examples
-            self.failed = not self.complete and not self._stopped
-        except _Stopped:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - handed to the campaign's thread (`finish`)
-            self.error = exc
-        finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify_all()
+    def _produce(self, strategy, examples: int, seed: int) -> bool:
+        while True:
+            try:
+                request = pickle.load(self._child.stdout)
+            except (EOFError, pickle.UnpicklingError, OSError):
+                break
+            self._add(request)
+        return self._child.wait(EXIT_WAIT_S) == 0 and len(self.requests) == examples
 
     def finish(self, timeout_s: float = 10.0) -> None:
         if self._child.poll() is None:

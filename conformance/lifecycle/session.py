@@ -33,8 +33,8 @@ CLOSE_WAIT_S = 30.0
 
 # What a requirement's checks may need (`Requirement.trials` in the catalogue): the shared
 # candidate's own exercise, the diagnosis of a failing start, its state at the start for the watch,
-# and candidates of their own: on a writable root, without the reserved variables, restarted,
-# stopped mid-stream.
+# and candidates of their own: on a writable root, and restarted (stopped idle and mid-stream). The
+# diagnosis makes its own, without the reserved variables among them.
 TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "restart"})
 
 

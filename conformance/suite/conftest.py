@@ -12,12 +12,12 @@ from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFacto
 from conformance.check import NotChecked, see
 from conformance.candidate.engine import connect, inspect_image
 from conformance.contract.catalogue import LIFECYCLE_IDS
+from conformance.fuzz.campaign import choose_seed
+from conformance.fuzz.pregenerated import FirstRound
 from conformance.lifecycle.session import SessionTrials
 from conformance.run_context import RunContext
 from conformance.run_state import EVIDENCE, MARKER, STATE
 from conformance.wire import modes, streaming
-from conformance.fuzz.campaign import choose_seed
-from conformance.fuzz.pregenerated import FirstRound
 from conformance.wire.answers import EndpointAnswers
 
 
