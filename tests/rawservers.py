@@ -204,6 +204,12 @@ class StubCandidate:
 
         return bounded.make_client(f"http://{HOST}:{self.port}", traffic=self.traffic)
 
+    def raw_probe(self, timeout_s=None):
+        from conformance.contract.agent_config import Budgets
+        from conformance.wire.rawprobe import RawProbe
+
+        return RawProbe(HOST, self.port, Budgets(), self.traffic, timeout_s=timeout_s)
+
     def state(self) -> dict:
         return {"Running": self.agent.exit_code is None, "ExitCode": self.agent.exit_code or 0}
 

@@ -10,8 +10,9 @@ VOLUME and hide a write there: each one is masked by a read-only volume instead.
 from __future__ import annotations
 
 import os
-import uuid
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from ..contract.secrets import Redactor
 from ..errors import NotChecked, see
 from ..image.config import ImageInfo
 from ..wire import bounded, exchange
+from ..wire.rawprobe import RawProbe
 from . import inside, logs, readiness, sandbox, signals, sockets
 from .engine import API_TIMEOUT_S, first_line, guard, watch_of
 from .labels import LABEL, LABEL_ROLE, owner_id, run_labels
@@ -44,6 +46,9 @@ class Constraints:
     mask_volumes: bool = True
     role: str = "shared"
     port: int | None = None  # another port given in $PORT (PORT-FROM-ENV); None: the platform's
+    # Its weight against the run's other candidates when the cores are contended (None: Docker's
+    # 1024). Not a limit: alone it gets every core it may use; the platform knows no such thing.
+    cpu_shares: int | None = None
 
 
 PLATFORM_CONSTRAINTS = Constraints()
@@ -94,6 +99,7 @@ class Candidate:
         self.startup: readiness.Startup | None = None
         self._volumes: list[str] = []
         self._removed = False
+        self._removing = threading.Lock()
         self._host_proc: dict[tuple[str, int], bool] = {}
         self.looks_cost_a_container = False  # its sockets are read by a helper container: look less often
         self.unseen = ""  # why its sockets could not be read, if they could not
@@ -146,6 +152,7 @@ class Candidate:
             labels=self.labels,
             mounts=mounts,
             **sandbox.container_kwargs(self.budgets, self.internal_network),
+            **({"cpu_shares": self.constraints.cpu_shares} if self.constraints.cpu_shares else {}),
         )
         try:
             tc.start()
@@ -185,7 +192,12 @@ class Candidate:
         return name
 
     def remove(self) -> None:
-        """Remove the container and its masking volumes; never raises."""
+        """Remove the container and its masking volumes; never raises. Two threads may ask at once
+        (a removal handed to the session's pool, and its sweep at the end): one does it."""
+        with self._removing:
+            self._remove()
+
+    def _remove(self) -> None:
         if self.container is not None:
             if self.before_remove is not None and not self._removed:
                 self._removed = True  # remove() may be called again (a session's sweep): keep once
@@ -311,6 +323,13 @@ class Candidate:
     def client_http(self) -> httpx.Client:
         """An HTTP client on port 8080, every answer read within the budgets."""
         return bounded.make_client(self.base_url(), self.budgets, self.traffic, self.platform)
+
+    def raw_probe(self, timeout_s: float | None = None) -> RawProbe:
+        """`probe(path)`: GET on a fresh connection to port 8080, as the platform's probes are sent
+        (`wire.rawprobe`); within the budgets, or `timeout_s`."""
+        host, port = self.address()
+        return RawProbe(host, port, self.budgets, self.traffic, tuple(self.platform.session_headers.items()),
+                        self.platform.user_url, timeout_s)
 
     # -- readiness -------------------------------------------------------------------------------
     def wait_ready(self, budget_s: float, hard_cap_s: float | None = None, poll_s: float = 0.1,

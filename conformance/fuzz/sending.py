@@ -1,5 +1,7 @@
 """The candidate as the fuzz campaign reaches it: a generated request sent raw within the budgets and
-counted, GET /health on a keep-alive client, and the container's state once a request got no answer.
+counted, GET /health as the platform's probes are sent (a fresh connection each: an agent that
+stalls keep-alive answers made every probe cost its 44 ms, and sending waited on them), and the
+container's state once a request got no answer.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import zlib
 from collections.abc import Callable, Iterable
 
 from ..contract.agent_config import Budgets
-from ..wire import exchange, mediatype, rawhttp
+from ..wire import mediatype, rawhttp
 
 HEALTH_AFTER_TIMEOUT_S = 2.0  # GET /health after a generated request: is the agent still well?
 KNOWN_ENDLESS_HEAD_S = 0.5  # a generated request to a stream known not to end: time for its head
@@ -41,18 +43,17 @@ class Sender:
         self._lock = threading.Lock()
         self.candidate = candidate
         self.host, self.port = candidate.address()
-        self.probe = candidate.client_http()
+        self.probe = candidate.raw_probe(timeout_s=HEALTH_AFTER_TIMEOUT_S)
 
     def switch(self, candidate) -> None:
         """Go on with a fresh candidate (the first one exited, or a request changed its /health)."""
-        self.probe.close()
         self.candidate = candidate
         self.host, self.port = candidate.address()
-        self.probe = candidate.client_http()
+        self.probe = candidate.raw_probe(timeout_s=HEALTH_AFTER_TIMEOUT_S)
         self.down = False
 
     def close(self) -> None:
-        self.probe.close()
+        """Nothing stays open between requests: each goes on a connection of its own."""
 
     def reaches_endpoint(self, request: rawhttp.RawRequest) -> bool:
         return request.target.split("?")[0] in self.declared
@@ -106,7 +107,7 @@ class Sender:
                             max_body_bytes=self.budgets.response_bytes, stream_blocks=blocks)
 
     def health(self) -> int | None:
-        return exchange.request(self.probe, "GET", self.health_path, timeout_s=HEALTH_AFTER_TIMEOUT_S).status
+        return self.probe(self.health_path).status
 
     def state(self) -> dict:
         return self.candidate.state()

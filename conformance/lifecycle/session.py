@@ -6,8 +6,9 @@ compares with). When it fails — it exits before ready, or answers with a 5xx o
 constraints are relaxed one at a time, in parallel (writable root; no reserved variables), to find
 the one that breaks it (`diagnosis`). If one does, the other checks get a stand-in that serves, and say so,
 rather than a wall of errors. Then the trials the selected lifecycle checks need (the catalogue says
-which: writable root and `docker diff`, no reserved variables, restart, SIGTERM mid-stream) start
-together in threads, so they cost about the longest of them, and overlap the rest of the suite.
+which: writable root and `docker diff`; a fresh container stopped with SIGTERM mid-stream and
+started again) start together in threads, so they cost about the longest of them, and overlap
+the rest of the suite.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from ..wire import modes
 from . import diagnosis, scenarios
 from .variants import DESCRIPTIONS, LOG_LINES, VARIANTS, Trial, conduct
 
+# A writable trial's weight (Docker's default 1024): it yields to the boots on the run's longest path.
+GIVES_WAY_SHARES = 512
 RESULT_WAIT_S = 600.0  # a backstop only: each trial is bounded by its own budgets well below
 CLOSE_WAIT_S = 30.0
 
 # What a requirement's checks may need (`Requirement.trials` in the catalogue): the shared
 # candidate's own exercise, the diagnosis of a failing start, its state at the start for the watch,
-# and candidates of their own: on a writable root, and restarted (stopped idle and mid-stream). The
+# and candidates of their own: on a writable root, and restarted (stopped mid-stream, started again). The
 # diagnosis makes its own, without the reserved variables among them.
 TRIALS = frozenset({"exercise", "diagnosis", "baseline", "writable", "restart"})
 
@@ -75,7 +78,7 @@ class SessionTrials:
             return
         self._early = tuple(self._wanted())
         for key in self._early:
-            self._ensure(key, keep=key in diagnosis.STAND_IN_ORDER)
+            self._ensure(key, keep=key in diagnosis.STAND_IN_ORDER, in_background=True)
 
     def _settle_early(self, platform: Trial) -> None:
         """After the diagnosis: the early trials that no longer apply are dropped (started again
@@ -120,7 +123,7 @@ class SessionTrials:
         """Start every trial the selected lifecycle checks need, together (idempotent)."""
         if self.candidate is not None and self.candidate.startup.serving:
             for key in self._wanted():
-                self._ensure(key)
+                self._ensure(key, in_background=True)
 
     def _diagnose(self, platform: Trial) -> None:
         if platform.startup.state == StartupState.EXITED:
@@ -198,7 +201,7 @@ class SessionTrials:
         if "writable" in self.needed:
             wanted.append(self.writable_name())
         if "restart" in self.needed:
-            wanted.append("restart")  # SIGTERM idle and mid-stream too (`scenarios.restart`)
+            wanted.append("restart")  # GRACEFUL-SHUTDOWN's SIGTERM too (`scenarios.restart`)
         return wanted
 
     def trial(self, name: str) -> Trial:
@@ -222,26 +225,39 @@ class SessionTrials:
         self.progress.done()
         return future.result(max(0.0, deadline - time.monotonic()))
 
-    def _ensure(self, key: str, keep: bool = False) -> Future:
+    def _ensure(self, key: str, keep: bool = False, in_background: bool = False) -> Future:
+        """The trial's future, started now if it is not yet. `in_background`: nothing waits on it
+        before the lifecycle checks (else the diagnosis does)."""
         with self._lock:
             if key not in self._futures:
                 token = self._current[key] = object()
-                self._futures[key] = self._pool.submit(self._task(key, keep, token))
+                self._futures[key] = self._pool.submit(self._task(key, keep, token, in_background))
             return self._futures[key]
 
-    def _task(self, key: str, keep: bool, token: object):
+    def _task(self, key: str, keep: bool, token: object, in_background: bool = False):
         if key == "restart":
-            return lambda: scenarios.restart(self.make, self.variant, self.config)
+            return lambda: scenarios.restart(self.make, self.variant, self.config, dispose=self._remove_later)
 
         def variant_trial() -> Trial:
-            # A writable trial also records what it changed on disk, right after its exercise.
-            trial = conduct(self.make, key, self.config, diff=not VARIANTS[key][0], keep=keep)
+            # A writable trial also records what it changed on disk, right after its exercise. In
+            # the background its boot gives way to those of the shared and the restart candidates
+            # when the cores are contended: only the lifecycle checks, which come last, wait on it.
+            writable = not VARIANTS[key][0]
+            trial = conduct(self.make, key, self.config, diff=writable, keep=keep,
+                            cpu_shares=GIVES_WAY_SHARES if writable and in_background else None)
             with self._lock:
                 if self._current.get(key) is token:  # not dropped meanwhile
                     self.trials[key] = trial
             return trial
 
         return variant_trial
+
+    def _remove_later(self, candidate: Candidate) -> None:
+        """Remove it in a thread of the pool (`close` removes whatever is left, whatever happens)."""
+        try:
+            self._pool.submit(candidate.remove)
+        except RuntimeError:  # the session is closing: its sweep removes it
+            candidate.remove()
 
     def make(self, constraints: Constraints, check: str = "") -> Candidate:
         """A candidate of this session (removed by `close`); refused once the session ends."""

@@ -11,7 +11,7 @@ causes it (see `diagnosis`): "platform" (read-only root, reserved variables), "w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import docker.errors
 import requests.exceptions
@@ -26,8 +26,10 @@ from ..wire import modes
 
 LOG_LINES = 200  # scanned for the agent's own words; only matching lines are shown
 # Polling readiness costs the Docker daemon CPU that the shared candidate's checks want at the same
-# time; these trials are not timed to the tenth of a second.
+# time; these trials are not timed to the tenth of a second. The restart trial is: its two boots
+# in a row are the run's longest path, so it polls at the shared candidate's pace.
 POLL_S = 0.2
+CRITICAL_POLL_S = 0.1
 
 # name → (read-only root, reserved variables injected)
 VARIANTS: dict[str, tuple[bool, bool]] = {
@@ -89,11 +91,14 @@ class Trial:
 
 
 def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, keep: bool = False,
-            role: str | None = None, exercise: bool = True) -> Trial:
+            role: str | None = None, exercise: bool = True, poll_s: float = POLL_S,
+            cpu_shares: int | None = None) -> Trial:
     """Start a candidate of this variant, wait for it, exercise it; never raises. `keep`: leave it
-    running (a stand-in), else it is removed when done."""
+    running (a stand-in), else it is removed when done. `cpu_shares`: its weight when the cores are
+    contended (Docker's default is 1024)."""
     try:
-        candidate = make(constraints_for(name, role), f"lifecycle-{role or name}")  # names its kept log
+        constraints = replace(constraints_for(name, role), cpu_shares=cpu_shares)
+        candidate = make(constraints, f"lifecycle-{role or name}")  # names its kept log
     except NotChecked as exc:  # the session is ending
         return Trial(name, None, error=str(exc))
     trial = Trial(name, candidate)
@@ -101,7 +106,7 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         candidate.start()
         # As the shared candidate: the endpoints called the moment /ready says 200 (READY-TRUTHFUL),
         # so a stand-in is judged the same way.
-        trial.startup = candidate.wait_ready(candidate.budgets.startup_s, poll_s=POLL_S,
+        trial.startup = candidate.wait_ready(candidate.budgets.startup_s, poll_s=poll_s,
                                              on_ready=lambda http: modes.call_at_ready(http, config))
         if trial.served and exercise:
             with candidate.client_http() as client:

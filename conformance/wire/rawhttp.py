@@ -66,6 +66,7 @@ class RawResponse:
     elapsed_s: float
     truncated: bool  # the body went on past max_body_bytes and was cut there
     cut_short: bool = False  # an event stream read only to its first blocks, on purpose (`stream_blocks`)
+    head_s: float = 0.0  # from connecting to the final response head
 
     def header(self, name: str) -> str | None:
         """First value of `name`, case-insensitively."""
@@ -124,13 +125,14 @@ def send(
         status, reason, headers = conn.read_head()
         while 100 <= status < 200 and status != 101:  # interim (100, 103): the final answer follows
             status, reason, headers = conn.read_head()
+        head_s = time.monotonic() - start
         enough = None
         if stream_blocks and 200 <= status < 300 and mediatype.is_media_type(
                 headers_of.first(headers, "content-type"), mediatype.EVENT_STREAM):
             enough = _blocks_end(stream_blocks)
         body, truncated = conn.read_body(request.method, status, headers, max_body_bytes, enough)
     cut_short = truncated is None
-    return RawResponse(status, reason, headers, body, time.monotonic() - start, bool(truncated), cut_short)
+    return RawResponse(status, reason, headers, body, time.monotonic() - start, bool(truncated), cut_short, head_s)
 
 
 def _blocks_end(blocks: int):

@@ -116,7 +116,9 @@ def test_a_killed_run_s_containers_are_removed_by_the_batch(docker_client, tmp_p
     from conformance.fleet.plan import Entry
     from tests.helpers import leftovers
 
-    reference = samples.build_all(["reference"], log=lambda message: None)[0]
+    # An agent with a model's latency: its run (about 27 s) is surely mid-way at the 8 s cap, not
+    # removing its own containers as the reference's (about 5 s at full speed) may be by then.
+    reference = samples.build_all(["model-latency"], log=lambda message: None)[0]
     seen = {}
 
     def kill_at_once(process):

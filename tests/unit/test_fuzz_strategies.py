@@ -152,7 +152,7 @@ def test_strategy_reaches(case):
 def test_most_requests_target_the_endpoint():
     seen = []
 
-    @settings(database=None, max_examples=300, deadline=None)
+    @settings(database=None, max_examples=300, deadline=None, derandomize=True)  # a share, not a draw
     @given(fuzz.requests_for("POST", "/chat", EXAMPLE))
     def collect(request):
         seen.append(request.method == "POST" and request.target == "/chat")

@@ -9,6 +9,7 @@ import time
 from conformance.contract.agent_config import Budgets
 from conformance.lifecycle.soak import probe_lanes
 from conformance.wire import bounded
+from conformance.wire.rawprobe import RawProbe
 from tests.rawservers import raw_server, read_head
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
@@ -53,18 +54,9 @@ class Server:
                 self.in_flight -= 1
 
 
-def lanes(port, count):
-    return [bounded.make_client(f"http://127.0.0.1:{port}", Budgets()) for _ in range(count)]
-
-
-def run(server, count=60, lane_count=6, max_s=10.0):
+def run(server, count=60, lane_count=6, max_s=10.0, traffic=None):
     with raw_server(server) as port:
-        clients = lanes(port, lane_count)
-        try:
-            return probe_lanes(clients, PATHS, count=count, max_s=max_s)
-        finally:
-            for client in clients:
-                client.close()
+        return probe_lanes(RawProbe("127.0.0.1", port, Budgets(), traffic), PATHS, lane_count, count=count, max_s=max_s)
 
 
 def test_a_stalling_agent_is_probed_over_several_connections_at_once():
@@ -107,7 +99,23 @@ def test_probes_alternate_between_the_paths():
         conn.sendall(OK + b"Connection: close\r\n\r\n{}")
 
     with raw_server(recorder) as port:
-        clients = lanes(port, 1)
-        probe_lanes(clients, PATHS, count=4, max_s=5)
-        clients[0].close()
+        probe_lanes(RawProbe("127.0.0.1", port, Budgets()), PATHS, 1, count=4, max_s=5)
     assert seen == ["/ready", "/health", "/ready", "/health"]
+
+
+def test_each_probe_is_counted_with_its_head_latency_and_says_what_it_sent():
+    traffic = bounded.Traffic()
+    soak = run(Server(stall_s=0.02), count=10, lane_count=2, traffic=traffic)
+    assert soak.sent == 10 and soak.first_miss is None
+    assert traffic.drain_counts() == {("GET", "/ready"): 5, ("GET", "/health"): 5}
+    heads = traffic.drain_latencies()
+    assert sorted(heads) == [("GET", "/health"), ("GET", "/ready")]
+    assert all(0.015 < s < 5 for s in heads[("GET", "/ready")])  # the server's 20 ms stall is in it
+
+
+def test_a_missing_answer_keeps_the_request_for_its_repro():
+    soak = run(Server(answer_first=0), count=4, lane_count=1)
+    miss = soak.first_miss
+    assert miss is not None and miss.status is None
+    assert miss.error.startswith("reset: connection closed before any status line")
+    assert miss.curl.startswith("curl") and f"127.0.0.1:8080{miss.target}" in miss.curl  # the user's URL
