@@ -232,16 +232,13 @@ def run_campaign(candidate, config: AgentConfig, *, budgets: Budgets, health_pat
             ahead.finish()
         raise
     try:
-        try:
-            fuzzer.send_fixed(hazards.for_endpoints(config.endpoints), concurrency, respawn)
-        except BaseException:
-            if ahead is not None:
-                ahead.finish()
-            raise
-        _rounds(fuzzer, strategy, max_examples, first_seed, concurrency, respawn, ahead)
-        fuzzer.unreached()
-    finally:
-        fuzzer.sender.close()
+        fuzzer.send_fixed(hazards.for_endpoints(config.endpoints), concurrency, respawn)
+    except BaseException:
+        if ahead is not None:
+            ahead.finish()
+        raise
+    _rounds(fuzzer, strategy, max_examples, first_seed, concurrency, respawn, ahead)
+    fuzzer.unreached()
     campaign.elapsed_s = deadline.elapsed_s()
     return campaign
 
@@ -262,12 +259,8 @@ def _start(candidate, endpoints: tuple[Endpoint, ...], budgets: Budgets, health_
                      f"{deadline.elapsed_s():.0f} s of {deadline.cap_s:.0f} s")
 
     sender = Sender(candidate, budgets, health_path, (e.path for e in endpoints), campaign, on_sent)
-    try:
-        health_status = sender.health()
-        judge = Judge(_baseline(sender, endpoints), health_status, budgets.request_s)
-    except BaseException:
-        sender.close()
-        raise
+    health_status = sender.health()
+    judge = Judge(_baseline(sender, endpoints), health_status, budgets.request_s)
     return _Fuzzer(sender, judge, deadline, campaign)
 
 

@@ -52,9 +52,6 @@ class Sender:
         self.probe = candidate.raw_probe(timeout_s=HEALTH_AFTER_TIMEOUT_S)
         self.down = False
 
-    def close(self) -> None:
-        """Nothing stays open between requests: each goes on a connection of its own."""
-
     def reaches_endpoint(self, request: rawhttp.RawRequest) -> bool:
         return request.target.split("?")[0] in self.declared
 

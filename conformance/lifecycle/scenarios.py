@@ -63,10 +63,6 @@ class RestartTrial:
     log: list[str] = field(default_factory=list)
     error: str = ""
 
-    @property
-    def stops(self) -> list[signals.Shutdown]:
-        return [self.stop] if self.stop is not None else []
-
 
 def restart(make: Make, variant: str, config: AgentConfig,
             dispose: Callable[[Candidate], object] = Candidate.remove) -> RestartTrial:

@@ -6,9 +6,9 @@ Each probe is on a fresh connection (`Connection: close`), as the kubelet's are:
 serves one connection at a time still answers every lane in turn, so a lane never waits on
 another's idle keep-alive connection and a miss is the server's, not the lanes'. They are sent
 raw (`wire.rawprobe`), within the same budgets as every other request: through an httpx client
-300 probes cost more CPU than anything else of the suite's. What the check means is kept: every probe must be answered; the first one
-left unanswered stops every lane and is reported with its exchange; the count and the time are
-bounded.
+300 probes cost more CPU than anything else of the suite's. What the check means is kept: every
+probe must be answered; the first one left unanswered stops every lane and is reported with its
+exchange; the count and the time are bounded.
 """
 
 from __future__ import annotations

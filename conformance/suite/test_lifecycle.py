@@ -129,24 +129,21 @@ def test_exits_within_10_s_of_sigterm(lifecycle_trials, image_info, platform, ev
     restart = trials.restart()  # stopped mid-stream (idle when no endpoint is declared), then started again
     if restart.stop is None:
         raise NotChecked(f"no container to stop: a fresh one {restart.fresh.failure()} {see('STATELESS-RESTART')}")
-    stops = restart.stops
-    pid1 = stops[0].pid1
+    stop = restart.stop
+    pid1 = stop.pid1
     if pid1.command:
         handles = {True: "handles SIGTERM", False: "has no SIGTERM handler", None: "(signal handlers unreadable)"}
         disposition = "ignores SIGTERM (SIG_IGN)" if pid1.ignores_term else handles[pid1.catches_term]
         evidence.append(f"PID 1: {pid1.command} — {disposition}")
-    evidence += [stop.summary() for stop in stops]
-    broken = [stop for stop in stops if stop.error]
-    if broken:
-        raise NotChecked(broken[0].summary())
-    slow = [stop for stop in stops if not stop.graceful]
-    if slow:
-        worst = slow[0]
-        took = (f"was still running {give_up_s(platform.grace_s):g} s later" if worst.elapsed_s is None
-                else f"took {worst.elapsed_s:.1f} s to exit")
-        causes = stop_causes.likely_causes(image_info.start_command, worst.pid1, mid_stream="stream" in worst.when,
+    evidence.append(stop.summary())
+    if stop.error:
+        raise NotChecked(stop.summary())
+    if not stop.graceful:
+        took = (f"was still running {give_up_s(platform.grace_s):g} s later" if stop.elapsed_s is None
+                else f"took {stop.elapsed_s:.1f} s to exit")
+        causes = stop_causes.likely_causes(image_info.start_command, pid1, mid_stream="stream" in stop.when,
                                            grace_s=platform.grace_s)
-        fail(f"SIGTERM {worst.when}: the container {took} (the platform kills it {platform.grace_s:g} s after "
+        fail(f"SIGTERM {stop.when}: the container {took} (the platform kills it {platform.grace_s:g} s after "
              "SIGTERM)", [f"likely cause: {cause}" for cause in causes])
 
 

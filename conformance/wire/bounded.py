@@ -31,6 +31,7 @@ KNOWN_ENDLESS_KEY = "conformance.known_endless"  # request extension: the stream
 # for the head and the first events the other checks judge.
 KNOWN_ENDLESS_S = 2.0
 CONNECT_TIMEOUT_S = 2.0
+USER_AGENT = "agent-conformance"  # on every request the suite itself makes (the fuzzer's vary it)
 CLIENT_HEAD_LIMIT = "the response head went on past 100 KiB (the HTTP client's limit)"
 SEEN_BYTES = 48  # of an answer that is not HTTP, kept for evidence
 
@@ -306,7 +307,7 @@ def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, s
                 reading.received += len(chunk)
                 stop = on_chunk(chunk) if on_chunk is not None else None
                 if reading.received > budgets.response_bytes:
-                    stop = f"{what} went on past {budgets.response_mib:g} MiB (cap response_mib)"
+                    stop = past_response_cap(budgets, what)
                     reading.over_size = True
                 if stop:
                     reading.stopped = stop
@@ -319,6 +320,11 @@ def read(client: httpx.Client, method: str, target: str, *, headers: dict[str, s
     if streaming and traffic is not None and reading.timed_out and reading.received and not reading.known_endless:
         traffic.note_endless(method, target)  # the stream flowed until stream_s cut it
     return reading
+
+
+def past_response_cap(budgets: Budgets, what: str = "the body") -> str:
+    """Why reading stopped at the response cap, with its figure and name."""
+    return f"{what} went on past {budgets.response_mib:g} MiB (cap response_mib)"
 
 
 def head_bytes(response: httpx.Response) -> int:
@@ -347,5 +353,5 @@ def make_client(base_url: str, budgets: Budgets | None = None, traffic: Traffic 
     client = Client(base_url, budgets or Budgets(), traffic,
                             user_url=platform.user_url if platform else DEFAULT_USER_URL)
     # What the platform sends with every call (AgentCore's session ID): a check meets what it meets.
-    client.headers = httpx.Headers({"User-Agent": "agent-conformance", **(platform.session_headers if platform else {})})
+    client.headers = httpx.Headers({"User-Agent": USER_AGENT, **(platform.session_headers if platform else {})})
     return client

@@ -160,13 +160,14 @@ def request(
                      else describe_error(reading.error, limits.total_s))
             return Exchange(method, target, sent_headers, body, None, elapsed_s=reading.elapsed_s, error=error,
                             origin=origin, user_url=user_url)
-    return _answer(method, target, sent_headers, body, reading.status, reading.headers, received, reading.elapsed_s,
-                   origin, cut, user_url)
+    return answered(method, target, sent_headers, body, reading.status, reading.headers, received, reading.elapsed_s,
+                    origin, cut, user_url)
 
 
-def _answer(method, target, sent_headers, body, status, answer_headers, received: bytearray, elapsed: float,
-            origin: str, cut: str, user_url: str = DEFAULT_USER_URL) -> Exchange:
-    """The Exchange of an answer, its body kept whole only when small (see KEPT_BODY_BYTES)."""
+def answered(method, target, sent_headers, body, status, answer_headers, received: bytes | bytearray,
+             elapsed: float, origin: str, cut: str, user_url: str = DEFAULT_USER_URL) -> Exchange:
+    """The Exchange of an answer, its body kept whole only when small (see KEPT_BODY_BYTES): the
+    httpx clients' and the raw probes' (`rawprobe`) alike."""
     if len(received) <= KEPT_BODY_BYTES:
         return Exchange(method, target, sent_headers, body, status, answer_headers, bytes(received), elapsed,
                         origin=origin, cut=cut, user_url=user_url)

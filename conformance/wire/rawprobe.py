@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from ..contract.agent_config import Budgets
 from . import exchange, rawhttp
-from .bounded import Traffic
+from .bounded import USER_AGENT, Traffic, past_response_cap
 from .curl import DEFAULT_USER_URL
-
-USER_AGENT = ("User-Agent", "agent-conformance")
 
 
 class RawProbe:
@@ -27,7 +25,7 @@ class RawProbe:
                  timeout_s: float | None = None):
         self.host, self.port, self.budgets = host, port, budgets
         self.traffic = traffic or Traffic()
-        self.headers = (USER_AGENT, *headers)
+        self.headers = (("User-Agent", USER_AGENT), *headers)
         self.user_url = user_url
         self.head_s = timeout_s if timeout_s is not None else budgets.first_byte_s
         self.total_s = timeout_s if timeout_s is not None else budgets.request_s
@@ -43,7 +41,6 @@ class RawProbe:
             return exchange.Exchange("GET", path, sent, None, None, elapsed_s=exc.elapsed_s, error=str(exc),
                                      user_url=self.user_url)
         self.traffic.took("GET", path, answer.head_s)
-        cut = f"the body went on past {self.budgets.response_mib:g} MiB (cap response_mib)" if answer.truncated else ""
-        return exchange.Exchange("GET", path, sent, None, answer.status, answer.headers,
-                                 answer.body[:exchange.KEPT_BODY_BYTES], answer.elapsed_s, cut=cut,
-                                 user_url=self.user_url)
+        cut = f"{past_response_cap(self.budgets)}; the rest was not read" if answer.truncated else ""
+        return exchange.answered("GET", path, sent, None, answer.status, answer.headers, answer.body, answer.elapsed_s,
+                                 "", cut, self.user_url)

@@ -51,10 +51,7 @@ def parts(agent: StubAgent, cap_s: float = 30.0, budgets: Budgets = BUDGETS):
         counts = Campaign()
         sender = Sender(StubCandidate(agent, port), budgets, agent.health_path, ["/chat"], counts)
         judge = Judge((), sender.health(), budgets.request_s)
-        try:
-            yield sender, judge, Memo(), Deadline(cap_s)
-        finally:
-            sender.close()
+        yield sender, judge, Memo(), Deadline(cap_s)  # nothing of the sender's stays open
 
 
 def health_probes(agent: StubAgent) -> int:

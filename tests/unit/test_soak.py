@@ -119,3 +119,17 @@ def test_a_missing_answer_keeps_the_request_for_its_repro():
     assert miss is not None and miss.status is None
     assert miss.error.startswith("reset: connection closed before any status line")
     assert miss.curl.startswith("curl") and f"127.0.0.1:8080{miss.target}" in miss.curl  # the user's URL
+
+
+def test_a_large_probe_answer_is_kept_as_the_checks_keep_answers():
+    big = b'{"pad": "' + b"x" * (100 << 10) + b'"}'
+
+    def large(conn, stop):
+        read_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n" % len(big) + big)
+
+    with raw_server(large) as port:
+        answer = RawProbe("127.0.0.1", port, Budgets())("/health")
+    assert answer.status == 200 and answer.body_size == len(big) and len(answer.body) < len(big)
+    assert answer.json_error() is None  # judged on the whole body, not on the part kept
