@@ -7,8 +7,11 @@ image not found, bad agent config, run interrupted).
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -168,5 +171,17 @@ def _matrix(argv: list[str], extra: list[str]) -> int:
     return matrix.main(argv, extra)
 
 
+def run() -> NoReturn:
+    """The console script: `main`, then out at once. By then every report is written and every
+    container removed; what is left is the interpreter's teardown of the 1,500 modules a run
+    imports (0.1–0.2 s of every run), which nothing needs: the exit handlers run, the streams are
+    flushed, and the process ends."""
+    code = main()
+    atexit._run_exitfuncs()  # what an ordinary exit runs first (thread pools, child processes, logging)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -27,10 +27,13 @@ from ..errors import NotChecked, see
 from ..progress import Progress
 from ..wire import modes
 from . import diagnosis, scenarios
-from .variants import DESCRIPTIONS, LOG_LINES, VARIANTS, Trial, conduct
+from .turns import Turns
+from .variants import CRITICAL_POLL_S, DESCRIPTIONS, LOG_LINES, POLL_S, VARIANTS, Trial, conduct
 
 # A writable trial's weight (Docker's default 1024): it yields to the boots on the run's longest path.
 GIVES_WAY_SHARES = 512
+# How long a container waits for the one before it to be started (`turns`); a backstop only.
+ENGINE_TURN_S = 10.0
 RESULT_WAIT_S = 600.0  # a backstop only: each trial is bounded by its own budgets well below
 CLOSE_WAIT_S = 30.0
 
@@ -65,20 +68,31 @@ class SessionTrials:
         self._current: dict[str, object] = {}  # key → the token of the task whose trial counts
         self._early: tuple[str, ...] = ()  # the trials started beside the platform's candidate
         self._lock = threading.Lock()
+        self.turns = Turns()  # the order the containers are started in (`start_early`)
         self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-conformance-trial")
 
     # -- the shared candidate --------------------------------------------------------------------
     def start_early(self) -> None:
-        """With the platform's candidate just started: the trials the lifecycle checks need if it
+        """Before the platform's candidate is started: the trials the lifecycle checks need if it
         serves as it should, started now so that they overlap its start-up instead of following
         it (when prefetching). `adopt` keeps them if it serves, hands the writable one to the
-        diagnosis if it fails, and drops the rest."""
+        diagnosis if it fails, and drops the rest. The containers are started one at a time
+        (`turns`, `_turn_order`): the platform's (`shared_turn`), the restart trial's, whose chain
+        (boot, SIGTERM, start, boot) is the run's longest path, then the writable one."""
         if not self.prefetch:
             return
         self._early = tuple(self._wanted())
+        self.turns = Turns(_turn_order(self._early), wait_s=ENGINE_TURN_S)
         for key in self._early:
             self._ensure(key, keep=key in diagnosis.STAND_IN_ORDER, in_background=True)
+
+    def shared_turn(self) -> None:
+        """Wait (bounded) until the containers before the platform's are started."""
+        self.turns.wait("platform")
+
+    def shared_started(self) -> None:
+        self.turns.done("platform")
 
     def _settle_early(self, platform: Trial) -> None:
         """After the diagnosis: the early trials that no longer apply are dropped (started again
@@ -198,10 +212,10 @@ class SessionTrials:
     def _wanted(self) -> list[str]:
         """The trials to start in the background, from what the selected requirements need."""
         wanted = []
+        if "restart" in self.needed:  # first: the longest path (`start_early`)
+            wanted.append("restart")  # GRACEFUL-SHUTDOWN's SIGTERM too (`scenarios.restart`)
         if "writable" in self.needed:
             wanted.append(self.writable_name())
-        if "restart" in self.needed:
-            wanted.append("restart")  # GRACEFUL-SHUTDOWN's SIGTERM too (`scenarios.restart`)
         return wanted
 
     def trial(self, name: str) -> Trial:
@@ -236,15 +250,32 @@ class SessionTrials:
 
     def _task(self, key: str, keep: bool, token: object, in_background: bool = False):
         if key == "restart":
-            return lambda: scenarios.restart(self.make, self.variant, self.config, dispose=self._remove_later)
+            def restart_trial() -> scenarios.RestartTrial:
+                try:
+                    return scenarios.restart(self.make, self.variant, self.config, dispose=self._remove_later,
+                                             started=lambda: self.turns.done(key))
+                finally:
+                    self.turns.done(key)  # also when it never got as far as a container
+
+            return restart_trial
 
         def variant_trial() -> Trial:
             # A writable trial also records what it changed on disk, right after its exercise. In
-            # the background its boot gives way to those of the shared and the restart candidates
-            # when the cores are contended: only the lifecycle checks, which come last, wait on it.
+            # the background it gives way: its container is started in its turn (after the restart
+            # trial's and the platform's), and its boot yields to theirs when the cores are
+            # contended: only the lifecycle checks, which come last, wait on it. For the diagnosis
+            # (not in the background) it goes at once.
             writable = not VARIANTS[key][0]
-            trial = conduct(self.make, key, self.config, diff=writable, keep=keep,
-                            cpu_shares=GIVES_WAY_SHARES if writable and in_background else None)
+            if in_background:
+                self.turns.wait(key)
+            try:
+                # One the diagnosis may wait on (`keep`) is watched as closely as the restart trial:
+                # an image that exits at once is judged when the last of them is seen to exit.
+                trial = conduct(self.make, key, self.config, diff=writable, keep=keep,
+                                cpu_shares=GIVES_WAY_SHARES if writable and in_background else None,
+                                started=lambda: self.turns.done(key), poll_s=CRITICAL_POLL_S if keep else POLL_S)
+            finally:
+                self.turns.done(key)
             with self._lock:
                 if self._current.get(key) is token:  # not dropped meanwhile
                     self.trials[key] = trial
@@ -273,6 +304,7 @@ class SessionTrials:
         with self._lock:
             self._closed = True
             futures = list(self._futures.values())
+        self.turns.end()
         self._pool.shutdown(wait=False, cancel_futures=True)
         # Containers first: a run still waiting on one (an interrupt, a stop ignored) ends at once.
         for made in list(self._made):
@@ -291,6 +323,14 @@ class SessionTrials:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _turn_order(early: tuple[str, ...]) -> tuple[str, ...]:
+    """The platform's container first: when it fails (it exits at once, say), the diagnosis waits
+    on it, and a run that knows its image serves has nothing to gain from another order (tried:
+    the restart trial's first was within the noise for the reference, 0.2 s slower for an image
+    that exits at once). Then the trials', the restart trial's first (`_wanted`): the longest path."""
+    return ("platform", *early)
 
 
 def _remove_candidate(future: Future) -> None:

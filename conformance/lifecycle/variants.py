@@ -92,10 +92,11 @@ class Trial:
 
 def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, keep: bool = False,
             role: str | None = None, exercise: bool = True, poll_s: float = POLL_S,
-            cpu_shares: int | None = None) -> Trial:
+            cpu_shares: int | None = None, started: Callable[[], object] | None = None) -> Trial:
     """Start a candidate of this variant, wait for it, exercise it; never raises. `keep`: leave it
     running (a stand-in), else it is removed when done. `cpu_shares`: its weight when the cores are
-    contended (Docker's default is 1024)."""
+    contended (Docker's default is 1024). `started()` is called once the engine has started it (or
+    refused to), whatever happens next."""
     try:
         constraints = replace(constraints_for(name, role), cpu_shares=cpu_shares)
         candidate = make(constraints, f"lifecycle-{role or name}")  # names its kept log
@@ -103,7 +104,7 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         return Trial(name, None, error=str(exc))
     trial = Trial(name, candidate)
     try:
-        candidate.start()
+        _start(candidate, started)
         # As the shared candidate: the endpoints called the moment /ready says 200 (READY-TRUTHFUL),
         # so a stand-in is judged the same way.
         trial.startup = candidate.wait_ready(candidate.budgets.startup_s, poll_s=poll_s,
@@ -124,3 +125,11 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         if not keep or not trial.served:
             candidate.remove()
     return trial
+
+
+def _start(candidate: Candidate, started: Callable[[], object] | None) -> None:
+    try:
+        candidate.start()
+    finally:
+        if started is not None:
+            started()

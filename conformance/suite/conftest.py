@@ -141,8 +141,12 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
         return modes.call_at_ready(http, agent_config)
 
     try:
-        shared.start()
         session_trials.start_early()  # the lifecycle trials overlap its start-up
+        session_trials.shared_turn()  # the containers are started one at a time, this one first
+        try:
+            shared.start()
+        finally:
+            session_trials.shared_started()
         startup = shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
         if not startup.serving:

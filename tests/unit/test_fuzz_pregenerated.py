@@ -5,7 +5,10 @@ agents on raw sockets (tests/rawservers.py). No Docker."""
 
 from __future__ import annotations
 
+import os
 import time
+
+import pytest
 
 from conformance.contract.agent_config import Endpoint
 from conformance.fuzz.generation import END, generate, strategy_for
@@ -24,6 +27,25 @@ def drain(generation) -> list:
             return got
         got.append(request)
     raise AssertionError("the child never ended")
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's scheduling policies")
+def test_the_child_runs_on_idle_cpu_until_its_requests_are_wanted():
+    # While the candidates boot it takes only what nobody else wants; once the campaign takes its
+    # requests it is what the run waits on, and (where this process may) back to the ordinary policy.
+    first = FirstRound(seed=3)
+    first.start(ENDPOINTS, 5000)  # long enough to be running while it is looked at
+    pid, taken = first._pregenerated._child.pid, None
+    try:
+        deadline = time.monotonic() + 10
+        while os.sched_getscheduler(pid) != os.SCHED_IDLE and time.monotonic() < deadline:
+            time.sleep(0.01)  # it sets its own policy once started
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE
+        taken = first.take()
+        if os.geteuid() == 0:
+            assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+    finally:
+        (taken or first.take()).finish()
 
 
 def test_a_child_generates_what_the_suite_s_process_generates_for_the_seed():
