@@ -1,12 +1,8 @@
 """Where the suite connects to a candidate's port 8080, decided once per run from where the engine
 is, as testcontainers decides it:
 
-- the suite on the daemon's host (the engine's bridge gateway is an address of this host): nothing
-  is published; the candidate is reached at its own address on the bridge, which only this host
-  (and the engine's containers) can reach. A published port costs every container a proxy
-  process and firewall rules to set up and tear down: about a quarter of a second a run;
-- a local engine whose containers this host cannot route to (Docker Desktop's VM): the port is
-  published on 127.0.0.1 only (the candidate is untrusted) and reached there;
+- a local engine (a unix socket, the suite on the daemon's host or in Docker Desktop's): the port
+  is published on 127.0.0.1 only (the candidate is untrusted) and reached there;
 - a remote engine (`DOCKER_HOST=tcp://HOST:…` or `ssh://HOST`, or `TESTCONTAINERS_HOST_OVERRIDE`):
   the port is published on every interface of the daemon's host and reached at HOST;
 - the suite in a container beside a mounted socket (`/.dockerenv`, Podman's `/run/.containerenv`,
@@ -14,7 +10,7 @@ is, as testcontainers decides it:
   candidate is reached at its own address, which containers of one engine share a network for.
   A marker alone does not decide: a CI machine may itself be a container that runs the daemon.
 
-`AGENT_CONFORMANCE_REACH=published|address` overrides the choice for a local engine; the curl lines of the report
+`AGENT_CONFORMANCE_REACH=published|address` overrides the last two; the curl lines of the report
 stay the user's `docker run -p 8080:8080` + `curl 127.0.0.1:8080` whichever way was used.
 """
 
@@ -56,10 +52,6 @@ class Reach:
 
 LOCAL = Reach("127.0.0.1", "127.0.0.1", "at 127.0.0.1 through a port the engine published there")
 LOCAL_ON_DAEMON_HOST = Reach(LOCAL.publish_ip, LOCAL.host, LOCAL.how, routable=True)
-ON_THE_BRIDGE = Reach(None, "", "at their own addresses on the engine's bridge, which this host routes to "
-                                "(nothing is published)", routable=True)
-IN_A_CONTAINER = Reach(None, "", "at its own address on the engine's network (the suite runs in a container)",
-                       routable=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -112,12 +104,11 @@ def resolve(environ: Mapping[str, str] = os.environ, in_container: bool | None =
     if in_container is None:
         in_container = any(Path(marker).exists() for marker in _CONTAINER_MARKERS) and not gateway_here
     if wanted == "address" or (not wanted and in_container and not remote_host):
-        return IN_A_CONTAINER if in_container else ON_THE_BRIDGE
+        return Reach(None, "", "at its own address on the engine's network (the suite runs in a container)",
+                     routable=True)
     if remote_host and not _is_loopback(remote_host):
         return Reach("0.0.0.0", remote_host,
                      f"at {remote_host}, the daemon's host, through a port published on its every interface")
-    if gateway_here and not wanted and not remote_host:
-        return ON_THE_BRIDGE
     return LOCAL_ON_DAEMON_HOST if gateway_here else LOCAL
 
 

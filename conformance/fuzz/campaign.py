@@ -20,7 +20,6 @@ the rounds and keeps the findings.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,7 @@ from ..errors import NotChecked
 from ..wire import mediatype, rawhttp
 from ..wire.curl import REPRO_PREFIX
 from . import hazards
-from .generation import Fixed, Generation, same_everywhere, strategy_for
+from .generation import Fixed, Generation, choose_seed, same_everywhere, strategy_for
 from .pregenerated import Pregenerated
 from .judging import ROBUST_INPUT, SSE_FRAMING, Failure, Judge, Memo, broken_property, no_answer_key, response_lines
 from .scheduling import Deadline, SendAhead
@@ -241,11 +240,6 @@ def run_campaign(candidate, config: AgentConfig, *, budgets: Budgets, health_pat
     fuzzer.unreached()
     campaign.elapsed_s = deadline.elapsed_s()
     return campaign
-
-
-def choose_seed(seed: int | None, derandomize: bool = False) -> int:
-    """The first round's seed: the one given; without one 0 when `derandomize`, else a random one."""
-    return seed if seed is not None else 0 if derandomize else random.getrandbits(32)
 
 
 def _start(candidate, endpoints: tuple[Endpoint, ...], budgets: Budgets, health_path: str, deadline: Deadline,

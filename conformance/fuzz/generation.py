@@ -2,26 +2,46 @@
 requests whatever the test does until it first fails, so a round's requests can be generated in a
 thread ahead of the round (`Generation`), sent as they come, and then replayed from the memo by the
 round itself.
+
+Hypothesis is imported when requests are first generated, not with this module: the suite's
+process imports it while its candidates boot (`warm_up`), not before the first is started (it is
+a seventh of the imports a run makes before then, ~0.1 s).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Iterable
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
-
 from ..contract.agent_config import Endpoint
 from ..wire import rawhttp
-from . import strategies
 
 END = object()  # the generation has given every request
 
 
-def strategy_for(endpoints: Iterable[Endpoint]) -> st.SearchStrategy[rawhttp.RawRequest]:
-    """Requests around the declared endpoints."""
+def choose_seed(seed: int | None, derandomize: bool = False) -> int:
+    """The first round's seed: the one given; without one 0 when `derandomize`, else a random one."""
+    return seed if seed is not None else 0 if derandomize else random.getrandbits(32)
+
+
+def warm_up() -> threading.Thread:
+    """Import what generating and the campaign need, in a thread: started once the candidates are
+    starting, it overlaps their boot instead of delaying the first of them."""
+    def load() -> None:
+        from . import campaign  # noqa: F401  (Hypothesis and the strategies with it)
+
+    thread = threading.Thread(target=load, daemon=True, name="fuzz-import")
+    thread.start()
+    return thread
+
+
+def strategy_for(endpoints: Iterable[Endpoint]):
+    """Requests around the declared endpoints (a Hypothesis strategy of `rawhttp.RawRequest`)."""
+    from hypothesis import strategies as st
+
+    from . import strategies
+
     return st.one_of([strategies.requests_for(e.method, e.path, e.json if isinstance(e.json, dict) else None)
                       for e in endpoints])
 
@@ -51,6 +71,9 @@ def same_everywhere() -> None:
 
 def generate(strategy, examples: int, seed: int, sink: Callable[[rawhttp.RawRequest], None]) -> None:
     """Give `sink` the requests a round with this seed will generate, without sending any (CPU only)."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hypothesis_seed
+
     same_everywhere()
 
     @hypothesis_seed(seed)

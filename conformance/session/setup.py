@@ -144,9 +144,9 @@ def keep_hypothesis_out_of_the_working_directory() -> None:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:
         return  # not writable: Hypothesis's default, the working directory
-    from hypothesis.configuration import set_hypothesis_home_dir  # only with --image: plain pytest skips it
-
-    set_hypothesis_home_dir(cache)
+    # Hypothesis's own variable, not `set_hypothesis_home_dir`: Hypothesis is not imported for it
+    # (it is imported while the candidates boot), and the pregenerating child inherits it.
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(cache)
 
 
 def _configure_bundle(config: pytest.Config, state: RunState) -> None:

@@ -12,7 +12,7 @@ from conformance.candidate.container import PLATFORM_CONSTRAINTS, CandidateFacto
 from conformance.check import NotChecked, see
 from conformance.candidate.engine import connect, inspect_image
 from conformance.contract.catalogue import LIFECYCLE_IDS
-from conformance.fuzz.campaign import choose_seed
+from conformance.fuzz.generation import choose_seed, warm_up
 from conformance.fuzz.pregenerated import FirstRound
 from conformance.lifecycle.session import SessionTrials
 from conformance.run_context import RunContext
@@ -142,11 +142,13 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
 
     try:
         session_trials.start_early()  # the lifecycle trials overlap its start-up
-        session_trials.shared_turn()  # the containers are started one at a time, this one first
+        session_trials.shared_turn()  # the containers are started in turns, this one in the first
         try:
             shared.start()
         finally:
             session_trials.shared_started()
+        if any("fuzz_campaign" in item.fixturenames for item in request.session.items):
+            warm_up()  # Hypothesis imported while the candidates boot, not before the first starts
         startup = shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
         if not startup.serving:

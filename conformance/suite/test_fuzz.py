@@ -4,17 +4,25 @@ A framing error met while fuzzing is SSE-FRAMING's; everything else is ROBUST-IN
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from conformance.candidate.readiness import StartupState
 from conformance.check import NotChecked, fail
 from conformance.contract.catalogue import Phase
-from conformance.fuzz import campaign
+
+# `conformance.fuzz.campaign` (Hypothesis with it) is imported by the fixture, not here: collecting
+# this module then costs nothing before the first candidate starts (`generation.warm_up`).
+if TYPE_CHECKING:
+    from conformance.fuzz.campaign import Campaign
 
 
 @pytest.fixture(scope="session")
 def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestconfig, run_state, candidates,
                   fuzz_first_round):
+    from conformance.fuzz import campaign
+
     examples = pytestconfig.getoption("fuzz_examples")
     if examples <= 0:
         pytest.skip("fuzzing disabled (--fuzz-examples 0)")
@@ -44,7 +52,7 @@ def fuzz_campaign(candidate, http, agent_config, budgets, run_context, pytestcon
     return found
 
 
-def _report(findings: campaign.Campaign, requirement: str, evidence: list[str], user_url: str) -> None:
+def _report(findings: Campaign, requirement: str, evidence: list[str], user_url: str) -> None:
     evidence.append(findings.summary())
     found = findings.for_requirement(requirement)
     if found:

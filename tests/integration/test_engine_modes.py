@@ -21,7 +21,7 @@ EXPECTED = {
     "host-blind": ("Docker", "at 127.0.0.1 through a port the engine published there"),
     "in-container": ("Docker", "at its own address on the engine's network (the suite runs in a container)"),
     "dind": ("Docker", "the daemon's host, through a port published on its every interface"),
-    "podman": ("Podman", "at their own addresses on the engine's bridge, which this host routes to"),
+    "podman": ("Podman", "at 127.0.0.1 through a port the engine published there"),
 }
 
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conformance.candidate import reach, sandbox
+from conformance.candidate import sandbox
 from conformance.candidate.container import Candidate
 from conformance.candidate.engine import inspect_image
 from conformance.candidate.labels import LABEL, LABEL_OWNER, LABEL_RUN, remove_labelled
@@ -26,10 +26,9 @@ def make(built_samples, docker_client):
     run_id = f"isolation-{uuid.uuid4().hex[:8]}"
     owner = f"isolation-test:{run_id}"
 
-    def start(network: str | None = None, budgets: Budgets | None = None, profile="platform",
-              how: reach.Reach = reach.LOCAL) -> Candidate:
+    def start(network: str | None = None, budgets: Budgets | None = None, profile="platform") -> Candidate:
         candidate = Candidate(docker_client, image, run_id, variants.constraints_for(profile), owner=owner,
-                              budgets=budgets, internal_network=network, reach=how)
+                              budgets=budgets, internal_network=network)
         return candidate.start()
 
     start.labels = {LABEL: "true", LABEL_RUN: run_id, LABEL_OWNER: owner}
@@ -54,18 +53,6 @@ def test_a_candidate_gets_no_privilege_and_its_budgets(make):
     assert fields["NoNewPrivs"].strip() == "1"
     assert not int(fields["CapEff"], 16) >> CAP_NET_RAW & 1
     assert not candidate.container.exec_run(["test", "-e", "/var/run/docker.sock"]).exit_code == 0
-
-
-def test_on_the_daemons_host_nothing_is_published_and_the_candidate_is_reached_at_its_address(make, docker_client):
-    # This host routes to the engine's bridge (`reach.for_engine` says so here): no proxy process
-    # and no firewall rule per container, and the candidate is no more exposed than on 127.0.0.1.
-    assert reach.for_engine(docker_client) == reach.ON_THE_BRIDGE
-    candidate = make(how=reach.ON_THE_BRIDGE)
-    assert candidate.wait_ready(30).state == "ready"
-    host, port = candidate.address()
-    assert (host, port) == (candidate.ip_address(), 8080)
-    assert not candidate.reload()["HostConfig"].get("PortBindings")
-    assert not candidate.reload()["NetworkSettings"]["Ports"].get("8080/tcp")
 
 
 CONNECT = "import socket, sys; socket.create_connection((sys.argv[1], 8080), timeout=2); print('connected')"

@@ -1,4 +1,4 @@
-"""Containers started one at a time in the order of the run's longest paths
+"""Containers started in turns, in the order of the run's longest paths
 (conformance.lifecycle.turns): real threads, no Docker."""
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from conformance.lifecycle.session import _turn_order
 from conformance.lifecycle.turns import Turns
 
 
-def _run_in_turns(turns: Turns, names: list[str], hold_s: float = 0.02) -> list[str]:
-    """Each name in a thread of its own, started in the reverse order: returns the order they ran in."""
-    ran: list[str] = []
-    lock = threading.Lock()
+def _run_in_turns(turns: Turns, names: list[str], hold_s: float = 0.05) -> dict[str, float]:
+    """Each name in a thread of its own, started in the reverse order: when each began its start."""
+    began: dict[str, float] = {}
+    zero = time.monotonic()
 
     def start(name: str) -> None:
         turns.wait(name)
-        with lock:
-            ran.append(name)
+        began[name] = time.monotonic() - zero
         time.sleep(hold_s)  # the engine's start
         turns.done(name)
 
@@ -27,31 +26,37 @@ def _run_in_turns(turns: Turns, names: list[str], hold_s: float = 0.02) -> list[
         thread.start()
     for thread in threads:
         thread.join(5)
-    return ran
+    return began
 
 
-def test_each_waits_for_those_before_it():
-    assert _run_in_turns(Turns(["restart", "platform", "writable"]), ["restart", "platform", "writable"]) == [
-        "restart", "platform", "writable"]
+def test_a_stage_starts_together_once_the_one_before_is_started():
+    began = _run_in_turns(Turns([("platform", "restart"), ("writable",)]), ["platform", "restart", "writable"])
+    assert began["platform"] < 0.04 and began["restart"] < 0.04  # together
+    assert began["writable"] >= 0.05  # after both were started
 
 
-def test_a_name_outside_the_order_does_not_wait():
-    turns = Turns(["restart", "platform"])
+def test_one_name_a_stage_runs_one_after_the_other():
+    began = _run_in_turns(Turns([("a",), ("b",), ("c",)]), ["a", "b", "c"])
+    assert began["a"] < began["b"] < began["c"] and began["c"] >= 0.1
+
+
+def test_a_name_in_no_stage_does_not_wait():
+    turns = Turns([("platform", "restart"), ("writable",)])
     started = time.monotonic()
     turns.wait("no-env")  # the diagnosis' trials go at once
-    turns.wait("restart")  # the first waits for nobody
+    turns.wait("restart")  # the first stage waits for nobody
     assert time.monotonic() - started < 0.1
 
 
-def test_a_start_that_never_says_it_is_done_delays_the_next_by_the_bound_only():
-    turns = Turns(["restart", "platform"], wait_s=0.2)
+def test_a_start_that_never_says_it_is_done_delays_the_next_stage_by_the_bound_only():
+    turns = Turns([("platform",), ("restart",)], wait_s=0.2)
     started = time.monotonic()
-    turns.wait("platform")  # "restart" never done
+    turns.wait("restart")  # "platform" never done
     assert 0.15 <= time.monotonic() - started < 1.0
 
 
 def test_the_end_releases_every_wait():
-    turns = Turns(["restart", "platform", "writable"], wait_s=30)
+    turns = Turns([("platform",), ("writable",)], wait_s=30)
     released = threading.Event()
     waiter = threading.Thread(target=lambda: (turns.wait("writable"), released.set()))
     waiter.start()
@@ -62,7 +67,8 @@ def test_the_end_releases_every_wait():
     waiter.join(2)
 
 
-def test_the_platform_goes_first_then_the_restart_trial_then_the_others():
-    assert _turn_order(("restart", "writable")) == ("platform", "restart", "writable")
-    assert _turn_order(("writable",)) == ("platform", "writable")
-    assert _turn_order(()) == ("platform",)
+def test_the_platform_and_the_restart_trial_go_first_then_the_others():
+    assert _turn_order(("restart", "writable")) == (("platform", "restart"), ("writable",))
+    assert _turn_order(("writable",)) == (("platform",), ("writable",))
+    assert _turn_order(("restart",)) == (("platform", "restart"),)
+    assert _turn_order(()) == (("platform",),)
