@@ -248,18 +248,20 @@ class SessionTrials:
                 self._futures[key] = self._pool.submit(self._task(key, keep, token, in_background))
             return self._futures[key]
 
+    def _in_turn(self, key: str, in_background: bool, trial):
+        """`trial(started)`, its container started in its turn when in the background (`turns`);
+        the next turn may go once it is started, or the trial ended without a container."""
+        if in_background:
+            self.turns.wait(key)
+        try:
+            return trial(lambda: self.turns.done(key))
+        finally:
+            self.turns.done(key)
+
     def _task(self, key: str, keep: bool, token: object, in_background: bool = False):
         if key == "restart":
-            def restart_trial() -> scenarios.RestartTrial:
-                try:
-                    if in_background:
-                        self.turns.wait(key)
-                    return scenarios.restart(self.make, self.variant, self.config, dispose=self._remove_later,
-                                             started=lambda: self.turns.done(key))
-                finally:
-                    self.turns.done(key)  # also when it never got as far as a container
-
-            return restart_trial
+            return lambda: self._in_turn(key, in_background, lambda started: scenarios.restart(
+                self.make, self.variant, self.config, dispose=self._remove_later, started=started))
 
         def variant_trial() -> Trial:
             # A writable trial also records what it changed on disk, right after its exercise. In
@@ -267,17 +269,13 @@ class SessionTrials:
             # trial's and the platform's), and its boot yields to theirs when the cores are
             # contended: only the lifecycle checks, which come last, wait on it. For the diagnosis
             # (not in the background) it goes at once.
+            # One the diagnosis may wait on (`keep`) is watched as closely as the restart trial: an
+            # image that exits at once is judged when the last of them is seen to exit.
             writable = not VARIANTS[key][0]
-            if in_background:
-                self.turns.wait(key)
-            try:
-                # One the diagnosis may wait on (`keep`) is watched as closely as the restart trial:
-                # an image that exits at once is judged when the last of them is seen to exit.
-                trial = conduct(self.make, key, self.config, diff=writable, keep=keep,
-                                cpu_shares=GIVES_WAY_SHARES if writable and in_background else None,
-                                started=lambda: self.turns.done(key), poll_s=CRITICAL_POLL_S if keep else POLL_S)
-            finally:
-                self.turns.done(key)
+            trial = self._in_turn(key, in_background, lambda started: conduct(
+                self.make, key, self.config, diff=writable, keep=keep,
+                cpu_shares=GIVES_WAY_SHARES if writable and in_background else None,
+                started=started, poll_s=CRITICAL_POLL_S if keep else POLL_S))
             with self._lock:
                 if self._current.get(key) is token:  # not dropped meanwhile
                     self.trials[key] = trial

@@ -131,8 +131,8 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
     shared = candidates.make(PLATFORM_CONSTRAINTS)
     answers_wanted = any("endpoint_answers" in item.fixturenames for item in request.session.items)
     examples = pytestconfig.getoption("fuzz_examples")
-    if (examples > 0 and budgets.fuzz_concurrency > 1 and "PYTEST_XDIST_WORKER" not in os.environ
-            and any("fuzz_campaign" in item.fixturenames for item in request.session.items)):
+    fuzzing = any("fuzz_campaign" in item.fixturenames for item in request.session.items)
+    if examples > 0 and budgets.fuzz_concurrency > 1 and "PYTEST_XDIST_WORKER" not in os.environ and fuzzing:
         fuzz_first_round.start(agent_config.endpoints, examples)  # on the other core while candidates boot
 
     def on_ready(http):
@@ -147,7 +147,7 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
             shared.start()
         finally:
             session_trials.shared_started()
-        if any("fuzz_campaign" in item.fixturenames for item in request.session.items):
+        if fuzzing:
             warm_up()  # Hypothesis imported while the candidates boot, not before the first starts
         startup = shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
