@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from ..contract.agent_config import Endpoint
+from ..startup_gc import collector_paused
 from .generation import Generation, generate, strategy_for
 
 EXIT_WAIT_S = 30.0  # for the child to exit once its output ended; a backstop: `finish` kills it
@@ -134,7 +135,9 @@ def _main() -> int:
         except BrokenPipeError:  # nobody reads any more (the run ended): at once, not as a failing example
             os._exit(1)
 
-    generate(strategy_for(endpoints), spec["examples"], spec["seed"], emit)
+    with collector_paused():  # Hypothesis's import: see startup_gc
+        strategy = strategy_for(endpoints)
+    generate(strategy, spec["examples"], spec["seed"], emit)
     return 0
 
 

@@ -24,3 +24,19 @@ def test_the_warm_up_imports_what_the_campaign_needs():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_httpx_without_its_command_line_until_called():
+    """The stand-in keeps httpx's CLI (click, rich, pygments) out of the start-up; httpx works, and
+    its `main` still reaches the real command (which then imports what it needs)."""
+    code = ("import sys\nfrom conformance.startup_imports import skip_httpx_cli\nskip_httpx_cli()\nimport httpx\n"
+            "print(httpx.Client is not None, 'httpx._main' in sys.modules and sys.modules['httpx._main'].__doc__.startswith('stand-in'),"
+            " any(m.split('.')[0] in ('rich', 'click', 'pygments') for m in sys.modules))\n"
+            "try:\n    httpx.main(['--help'])\nexcept SystemExit as exc:\n    print('exit', exc.code)\nexcept ImportError as exc:\n"
+            "    print('exit', 'no cli extras', exc)\n"
+            "print(sys.modules['httpx._main'].__doc__ is None or not sys.modules['httpx._main'].__doc__.startswith('stand-in'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "True True False", out.stdout
+    assert lines[-1] == "True", out.stdout  # the real module took its place when called
