@@ -16,7 +16,7 @@ from typing import NoReturn
 from . import __version__, options
 from .contract import profile
 from .errors import ConfigError, InfrastructureError
-from .startup_gc import StartupPause
+from .startup_gc import StartupPause, resumed_by
 from .startup_imports import skip_httpx_cli
 
 # Not imported from the plugin: importing it here would load httpx and Hypothesis before pytest
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import pytest
 
-        code = pytest.main(pytest_args(args, extra), plugins=[start_up])
+        code = pytest.main(pytest_args(args, extra), plugins=[resumed_by(start_up)])
     finally:
         start_up.resume()
     return {pytest.ExitCode.OK: EXIT_PASS, pytest.ExitCode.TESTS_FAILED: EXIT_FAIL}.get(code, EXIT_ERROR)

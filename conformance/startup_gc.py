@@ -9,7 +9,8 @@ imported moved out of the collector's sight (`gc.freeze`), the run's first conta
 0.15–0.2 s sooner and its end comes 0.1 s sooner.
 
 `pytest --image=…` (the plugin in someone else's session) is left alone: only `agent-conformance`
-pauses, and the pause ends when collection ends, or with the session if it never does. The fuzz
+pauses, and the pause ends when collection ends (when the tests start, under an xdist controller,
+which collects nothing), or with the session if it never does. The fuzz
 phase's pregenerating child pauses it likewise while it imports Hypothesis (`collector_paused`):
 7 % of its CPU.
 """
@@ -33,7 +34,7 @@ def collector_paused() -> Iterator[None]:
 
 
 class StartupPause:
-    """A pytest plugin object: `pause()` before pytest starts, resumed once the items are collected."""
+    """`pause()` before pytest starts; `resume()` once the items are collected (`resumed_by`)."""
 
     def __init__(self) -> None:
         self.paused = False
@@ -49,8 +50,22 @@ class StartupPause:
             gc.enable()
             self.paused = False
 
-    def pytest_collection_finish(self, session) -> None:
-        self.resume()
 
-    def pytest_unconfigure(self, config) -> None:
-        self.resume()  # collection failed or was interrupted
+def resumed_by(pause: StartupPause):
+    """The pytest plugin that ends the pause: once collected; when the tests start (an xdist
+    controller collects nothing, its workers do, and they never pause; its test loop is the
+    session, so this one goes first); at the end if neither came. pytest imported here, late."""
+    import pytest
+
+    class Resume:
+        def pytest_collection_finish(self, session) -> None:
+            pause.resume()
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session) -> None:
+            pause.resume()
+
+        def pytest_unconfigure(self, config) -> None:
+            pause.resume()  # collection failed or was interrupted
+
+    return Resume()

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from conformance.startup_gc import StartupPause, collector_paused
+from conformance.startup_gc import StartupPause, collector_paused, resumed_by
 
 
 @pytest.fixture
@@ -52,10 +52,10 @@ def test_on_again_for_the_checks_once_collected(tmp_path):
     program = textwrap.dedent(f"""
         import gc, sys
         import pytest
-        from conformance.startup_gc import StartupPause
+        from conformance.startup_gc import StartupPause, resumed_by
         pause = StartupPause()
         pause.pause()
-        code = pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider"], plugins=[pause])
+        code = pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider"], plugins=[resumed_by(pause)])
         sys.exit(int(code) if gc.isenabled() else 99)
     """)
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
@@ -67,11 +67,31 @@ def test_on_again_when_collection_fails(tmp_path):
     program = textwrap.dedent(f"""
         import gc, sys
         import pytest
-        from conformance.startup_gc import StartupPause
+        from conformance.startup_gc import StartupPause, resumed_by
         pause = StartupPause()
         pause.pause()
-        pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider"], plugins=[pause])
+        pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider"], plugins=[resumed_by(pause)])
         sys.exit(0 if gc.isenabled() else 99)
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_on_again_under_an_xdist_controller(tmp_path):
+    """With -n 2 the controller collects nothing (its workers do): on once the tests start."""
+    (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
+    program = textwrap.dedent(f"""
+        import gc, sys
+        import pytest
+        from conformance.startup_gc import StartupPause, resumed_by
+        pause = StartupPause()
+        pause.pause()
+        class Seen:
+            on = None
+            def pytest_testnodedown(self, node, error):
+                Seen.on = gc.isenabled()
+        code = pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider", "-n", "2"], plugins=[resumed_by(pause), Seen()])
+        sys.exit(int(code) if Seen.on else 99)
     """)
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
