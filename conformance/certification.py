@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from securesystemslib.signer import CryptoSigner
+from typing import TYPE_CHECKING, Any
 
 from .contract.agent_config import AgentConfig
 from .contract.profile import Profile
 from .errors import ConfigError
-from .report import bundle, completeness, expectations, identity, keys
+from .report import bundle, completeness, expectations, identity
+
+if TYPE_CHECKING:  # securesystemslib and cryptography (40 ms): imported only when a key is given
+    from securesystemslib.signer import CryptoSigner
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,11 @@ def prepare(*, certify: bool, sign_key: str | None, expected_failures: str | Non
     line naming the file), not after a run whose bundle it was meant to sign."""
     if sign_key and not certify:
         raise ConfigError(f"--sign-key {sign_key}: it signs the certification bundle; give --certify DIR too")
-    signer = keys.load_signer(sign_key) if sign_key else None
+    signer = None
+    if sign_key:
+        from .report import keys
+
+        signer = keys.load_signer(sign_key)
     known = {r.id for r in contract.requirements()}
     expected = expectations.load(expected_failures, known) if expected_failures else None
     return Inputs(certify, contract, agent_config, signer, expected)
@@ -61,6 +66,8 @@ def amend(report: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
 def _attestation_note(signer: CryptoSigner | None) -> dict[str, Any]:
     if signer is None:
         return {"signed": False}
+    from .report import keys
+
     public = signer.public_key
     return {"signed": True, "algorithm": public.scheme, "keyid": public.keyid, "public_key": keys.public_pem(signer)}
 

@@ -24,16 +24,17 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataclasses import dataclass
-
-from securesystemslib.signer import CryptoSigner
 
 from ..errors import BundleError
 from ..image.config import ImageInfo
 from . import attestation, document, html, junit, markdown, repro
 from .results import CheckResult
+
+if TYPE_CHECKING:  # securesystemslib: imported only when a key signs (`attestation.envelope`)
+    from securesystemslib.signer import CryptoSigner
 
 LOGS = "logs"
 SUMS = "SHA256SUMS"

@@ -15,6 +15,7 @@ from conformance.contract.catalogue import LIFECYCLE_IDS
 from conformance.fuzz.generation import choose_seed, warm_up
 from conformance.fuzz.pregenerated import FirstRound
 from conformance.lifecycle.session import SessionTrials
+from conformance.report import attestation
 from conformance.run_context import RunContext
 from conformance.run_state import EVIDENCE, MARKER, STATE
 from conformance.wire import modes, streaming
@@ -149,6 +150,8 @@ def candidate(request, candidates, budgets, agent_config, session_trials, run_st
             session_trials.shared_started()
         if fuzzing:
             warm_up()  # Hypothesis imported while the candidates boot, not before the first starts
+        if run_state.bundle is not None:
+            attestation.warm_up()  # likewise securesystemslib, for the bundle's envelope
         startup = shared.wait_ready(budgets.startup_s, on_ready=on_ready, progress=run_state.progress)
         run_state.progress.done()
         if not startup.serving:

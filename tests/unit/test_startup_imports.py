@@ -40,3 +40,15 @@ def test_httpx_without_its_command_line_until_called():
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "True True False", out.stdout
     assert lines[-1] == "True", out.stdout  # the real module took its place when called
+
+
+def test_no_signing_library_unless_a_bundle_is_written():
+    """securesystemslib (40 ms) is imported for a bundle's envelope or a key, not by every run."""
+    code = (f"import importlib, sys\nfor name in {BEFORE_THE_FIRST_CANDIDATE + ['conformance.session.reports']!r}: "
+            "importlib.import_module(name)\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'securesystemslib', 'cryptography', 'nacl'}))\n"
+            "from conformance.report import attestation\nattestation.warm_up().join(60)\n"
+            "print('securesystemslib.dsse' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]", "True"], out.stdout
