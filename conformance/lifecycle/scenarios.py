@@ -70,7 +70,8 @@ def restart(make: Make, variant: str, config: AgentConfig,
     """`dispose(candidate)` removes its container once done: the session hands that to a thread
     of its own, so the result is not kept waiting for the engine (0.2 s) on the run's longest path.
     `started()`: called once the engine has started the fresh container (`variants.conduct`)."""
-    trial = conduct(make, variant, config, keep=True, role="restart", poll_s=CRITICAL_POLL_S, started=started)
+    trial = conduct(make, variant, config, keep=True, role="restart", poll_s=CRITICAL_POLL_S, started=started,
+                    dispose=dispose)
     result = RestartTrial(trial)
     if not trial.served:
         return result

@@ -92,11 +92,13 @@ class Trial:
 
 def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, keep: bool = False,
             role: str | None = None, exercise: bool = True, poll_s: float = POLL_S,
-            cpu_shares: int | None = None, started: Callable[[], object] | None = None) -> Trial:
+            cpu_shares: int | None = None, started: Callable[[], object] | None = None,
+            dispose: Callable[[Candidate], object] = Candidate.remove) -> Trial:
     """Start a candidate of this variant, wait for it, exercise it; never raises. `keep`: leave it
-    running (a stand-in), else it is removed when done. `cpu_shares`: its weight when the cores are
-    contended (Docker's default is 1024). `started()` is called once the engine has started it (or
-    refused to), whatever happens next."""
+    running (a stand-in), else it is removed when done (`dispose`: the session's removes it in a
+    thread, so a trial the diagnosis waits on is not kept waiting for the engine). `cpu_shares`:
+    its weight when the cores are contended (Docker's default is 1024). `started()` is called once
+    the engine has started it (or refused to), whatever happens next."""
     try:
         constraints = replace(constraints_for(name, role), cpu_shares=cpu_shares)
         candidate = make(constraints, f"lifecycle-{role or name}")  # names its kept log
@@ -123,7 +125,7 @@ def conduct(make: Make, name: str, config: AgentConfig, *, diff: bool = False, k
         trial.error = f"Docker failed during the {name} trial: {first_line(exc)}"
     finally:
         if not keep or not trial.served:
-            candidate.remove()
+            dispose(candidate)
     return trial
 
 
