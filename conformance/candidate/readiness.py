@@ -12,6 +12,7 @@ from enum import StrEnum
 import httpx
 
 from ..contract.catalogue import startup_owner
+from ..errors import NotChecked
 from ..wire import bounded, exchange
 from . import sockets
 
@@ -150,15 +151,26 @@ def wait_ready(candidate, budget_s: float, hard_cap_s: float | None = None, poll
         return _ended(candidate, state, last, listeners, budget_s, first_answer_s=first_answer_s,
                       hard_cap_s=hard_cap_s, **details)
 
+    def exited(state: dict) -> bool:
+        return state.get("Status") in ("exited", "dead") or not state.get("Running")
+
+    def ended_by_exit(state: dict) -> Startup:
+        return ended(StartupState.EXITED, exit_code=state.get("ExitCode"), oom_killed=bool(state.get("OOMKilled")))
+
     try:
         while True:
             now = time.monotonic()
             state = candidate.state()
-            if state.get("Status") in ("exited", "dead") or not state.get("Running"):
-                return ended(StartupState.EXITED, exit_code=state.get("ExitCode"),
-                             oom_killed=bool(state.get("OOMKilled")))
+            if exited(state):
+                return ended_by_exit(state)
             if http is None:
-                http = candidate.client_http()
+                try:
+                    http = candidate.client_http()
+                except NotChecked:  # it exited since the look above (its port went with it)
+                    state = candidate.state()
+                    if exited(state):
+                        return ended_by_exit(state)
+                    raise
             remaining = gives_up_at() - now
             if progress is not None:
                 progress(_waiting(probe.path, now - candidate.started_at, budget_s, last))

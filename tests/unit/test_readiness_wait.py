@@ -105,3 +105,30 @@ def test_nothing_seen_listening_is_waited_for_to_the_cap():
     with raw_server(silent) as port:  # the sockets unknown: maybe not bound yet
         startup = wait_ready(StandIn(port), budget_s=0.2, hard_cap_s=1.0, poll_s=0.05)
     assert startup.state == StartupState.TIMEOUT and startup.elapsed_s >= 1.0
+
+
+class ExitsWhileLookedAt(StandIn):
+    """Running at the first look, gone when its port is asked for: the engine's answers race its exit."""
+
+    def __init__(self, port):
+        super().__init__(port)
+        self.looks = 0
+
+    def state(self):
+        self.looks += 1
+        if self.looks == 1:
+            return {"Status": "running", "Running": True}
+        return {"Status": "exited", "Running": False, "ExitCode": 2, "OOMKilled": False}
+
+    def client_http(self):
+        from conformance.errors import NotChecked
+
+        raise NotChecked("the container has no published port (it is not running)")
+
+
+def test_an_exit_between_the_state_and_the_port_is_an_exit_not_an_error():
+    # Seen under load (broken/uv-run-at-start in the matrix): every check erred with "no published
+    # port" instead of the diagnosis finding the read-only root.
+    startup = wait_ready(ExitsWhileLookedAt(1), budget_s=5, hard_cap_s=5, poll_s=0.05)
+    assert startup.state == StartupState.EXITED
+    assert startup.exit_code == 2
