@@ -10,9 +10,8 @@ imported moved out of the collector's sight (`gc.freeze`), the run's first conta
 
 `pytest --image=…` (the plugin in someone else's session) is left alone: only `agent-conformance`
 pauses, and the pause ends when collection ends (when the tests start, under an xdist controller,
-which collects nothing), or with the session if it never does. The fuzz
-phase's pregenerating child pauses it likewise while it imports Hypothesis (`collector_paused`):
-7 % of its CPU.
+which collects nothing), or with the session if it never does. The fuzz phase's pregenerating
+child pauses it likewise while it imports Hypothesis (`collector_paused`): 7 % of its CPU.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from ..contract.agent_config import Endpoint
+from ..warm_imports import in_background
 from ..wire import rawhttp
 
 END = object()  # the generation has given every request
@@ -26,14 +27,10 @@ def choose_seed(seed: int | None, derandomize: bool = False) -> int:
 
 
 def warm_up() -> threading.Thread:
-    """Import what generating and the campaign need, in a thread: started once the candidates are
-    starting, it overlaps their boot instead of delaying the first of them."""
-    def load() -> None:
-        from . import campaign  # noqa: F401  (Hypothesis and the strategies with it)
-
-    thread = threading.Thread(target=load, daemon=True, name="fuzz-import")
-    thread.start()
-    return thread
+    """Import what generating and the campaign need (Hypothesis and the strategies with it), in a
+    thread: started once the candidates are starting, it overlaps their boot instead of delaying
+    the first of them."""
+    return in_background(f"{__package__}.campaign", "fuzz-import")
 
 
 def strategy_for(endpoints: Iterable[Endpoint]):

@@ -20,12 +20,12 @@ signature and the report says so.
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from typing import TYPE_CHECKING, Any
 
 from ..contract.catalogue import MUST
+from ..warm_imports import in_background
 from .completeness import FAIL, INCOMPLETE
 from .results import Status
 
@@ -96,10 +96,7 @@ def statement(report: dict[str, Any], image: dict[str, Any], configuration: list
 def warm_up() -> threading.Thread:
     """Import securesystemslib in a thread, for a run that will write a bundle: started while the
     candidates boot, so the envelope at the end does not wait for it."""
-    thread = threading.Thread(target=importlib.import_module, args=("securesystemslib.dsse",), daemon=True,
-                              name="dsse-import")
-    thread.start()
-    return thread
+    return in_background("securesystemslib.dsse", "dsse-import")
 
 
 def envelope(statement_doc: dict[str, Any], signer: CryptoSigner | None) -> dict[str, Any]:

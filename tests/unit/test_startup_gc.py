@@ -40,58 +40,51 @@ def test_a_collector_its_caller_turned_off_stays_off(collector_restored):
     assert gc.get_freeze_count() == 0
 
 
+def _paused_session(tmp_path, *args: str, exits_with: str, watcher: str = "") -> subprocess.CompletedProcess:
+    """pytest over `tmp_path` in a process of its own (this one's collector stays untouched), its
+    collector paused first as the command pauses it. The process exits with `exits_with`, evaluated
+    after the session (`code`: pytest's exit code; `Watcher`: the class `watcher` defines, if any,
+    registered as a plugin beside the one that ends the pause)."""
+    program = "\n".join([
+        "import gc, sys",
+        "import pytest",
+        "from conformance.startup_gc import StartupPause, resumed_by",
+        "pause = StartupPause()",
+        "pause.pause()",
+        textwrap.dedent(watcher) if watcher else "Watcher = None",
+        "plugins = [resumed_by(pause)] + ([Watcher()] if Watcher else [])",
+        f"code = pytest.main([{str(tmp_path)!r}, '-q', '-p', 'no:cacheprovider', *{list(args)!r}], plugins=plugins)",
+        f"sys.exit({exits_with})",
+    ])
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+
+
 def test_on_again_for_the_checks_once_collected(tmp_path):
-    """In a pytest session of its own (a process, so this one's collector is untouched): paused
-    through collection, on when the first test runs."""
+    """Paused through collection, on when the first test runs."""
     (tmp_path / "test_sees_the_collector.py").write_text(textwrap.dedent("""
         import gc
         def test_collector_on_and_start_up_frozen():
             assert gc.isenabled()
             assert gc.get_freeze_count() > 0
     """))
-    program = textwrap.dedent(f"""
-        import gc, sys
-        import pytest
-        from conformance.startup_gc import StartupPause, resumed_by
-        pause = StartupPause()
-        pause.pause()
-        code = pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider"], plugins=[resumed_by(pause)])
-        sys.exit(int(code) if gc.isenabled() else 99)
-    """)
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    done = _paused_session(tmp_path, exits_with="int(code) if gc.isenabled() else 99")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_on_again_when_collection_fails(tmp_path):
     (tmp_path / "test_broken.py").write_text("this is not Python\n")
-    program = textwrap.dedent(f"""
-        import gc, sys
-        import pytest
-        from conformance.startup_gc import StartupPause, resumed_by
-        pause = StartupPause()
-        pause.pause()
-        pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider"], plugins=[resumed_by(pause)])
-        sys.exit(0 if gc.isenabled() else 99)
-    """)
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    done = _paused_session(tmp_path, exits_with="0 if gc.isenabled() else 99")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_on_again_under_an_xdist_controller(tmp_path):
     """With -n 2 the controller collects nothing (its workers do): on once the tests start."""
     (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
-    program = textwrap.dedent(f"""
-        import gc, sys
-        import pytest
-        from conformance.startup_gc import StartupPause, resumed_by
-        pause = StartupPause()
-        pause.pause()
-        class Seen:
+    watcher = """
+        class Watcher:
             on = None
             def pytest_testnodedown(self, node, error):
-                Seen.on = gc.isenabled()
-        code = pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider", "-n", "2"], plugins=[resumed_by(pause), Seen()])
-        sys.exit(int(code) if Seen.on else 99)
-    """)
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+                Watcher.on = gc.isenabled()
+    """
+    done = _paused_session(tmp_path, "-n", "2", watcher=watcher, exits_with="int(code) if Watcher.on else 99")
     assert done.returncode == 0, done.stdout + done.stderr
